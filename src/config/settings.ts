@@ -1,0 +1,364 @@
+// Configuration: the contract's keys, from configure() or the environment,
+// parsed once per change into typed objects the rest of the code trusts.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../errors/config-error.js";
+import type { ProviderName } from "../providers/types.js";
+
+/** Keys accepted by configure() and read from the environment (objects as JSON text there). */
+export interface SettingsInput {
+  LLM_PROVIDER?: ProviderName;
+  OPENAI_CONFIG?: OpenAIConfigInput | string;
+  AZURE_OPENAI_CONFIG?: AzureOpenAIConfigInput | string;
+  GEMINI_CONFIG?: GeminiConfigInput | string;
+  /** Default `redis://127.0.0.1:6379`. */
+  REDIS_URL?: string;
+  /** Default `postgres://postgres@127.0.0.1:5432/llm_tracker`. */
+  DATABASE_URL?: string;
+  /** Default `llm-tracker-usage`. */
+  LLM_TRACKER_QUEUE?: string;
+  /** Default `~/.llm-tracker/spool`. */
+  LLM_TRACKER_SPOOL_DIR?: string;
+  /** Provider request timeout in ms. Default 60000. */
+  LLM_TIMEOUT_MS?: number | string;
+  /** Provider retries on 408/409/429/5xx and connection errors. Default 2. */
+  LLM_MAX_RETRIES?: number | string;
+  /** Events the producer holds in memory before spilling to the spool. Default 10000. */
+  LLM_TRACKER_BUFFER_SIZE?: number | string;
+  /** Events grouped into one queue job. Default 100. */
+  LLM_TRACKER_JOB_SIZE?: number | string;
+  /** Flush/shutdown on SIGTERM, SIGINT and beforeExit. Default true. */
+  LLM_TRACKER_HANDLE_SIGNALS?: boolean | string;
+  /** Worker: most events per INSERT. Default 2000. */
+  LLM_TRACKER_BATCH_SIZE?: number | string;
+  /** Worker: longest wait before a partial batch is written, in ms. Default 50. */
+  LLM_TRACKER_FLUSH_MS?: number | string;
+  /** Worker: HTTP port for /healthz and /metrics; 0 turns it off. Default 9464. */
+  LLM_TRACKER_HTTP_PORT?: number | string;
+  /** pino level. Default `info`. */
+  LLM_TRACKER_LOG_LEVEL?: string;
+  /** Path of a price file merged over the shipped prices. */
+  LLM_TRACKER_PRICES?: string;
+}
+
+export interface OpenAIConfigInput {
+  api_key?: string;
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  base_url?: string;
+}
+
+export interface AzureOpenAIConfigInput {
+  api_key?: string;
+  api_base?: string;
+  deployment?: string;
+  api_version?: string;
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+}
+
+export interface GeminiConfigInput {
+  api_key?: string;
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  base_url?: string;
+}
+
+export const DEFAULTS = {
+  openaiModel: "gpt-4o-mini",
+  geminiModel: "gemini-2.5-flash",
+  maxTokens: 4096,
+  timeoutMs: 60_000,
+  maxRetries: 2,
+  redisUrl: "redis://127.0.0.1:6379",
+  databaseUrl: "postgres://postgres@127.0.0.1:5432/llm_tracker",
+  queueName: "llm-tracker-usage",
+  spoolDir: join(homedir(), ".llm-tracker", "spool"),
+  bufferSize: 10_000,
+  jobSize: 100,
+  batchSize: 2_000,
+  flushMs: 50,
+  httpPort: 9464,
+  logLevel: "info",
+} as const;
+
+const KEYS = [
+  "LLM_PROVIDER",
+  "OPENAI_CONFIG",
+  "AZURE_OPENAI_CONFIG",
+  "GEMINI_CONFIG",
+  "REDIS_URL",
+  "DATABASE_URL",
+  "LLM_TRACKER_QUEUE",
+  "LLM_TRACKER_SPOOL_DIR",
+  "LLM_TIMEOUT_MS",
+  "LLM_MAX_RETRIES",
+  "LLM_TRACKER_BUFFER_SIZE",
+  "LLM_TRACKER_JOB_SIZE",
+  "LLM_TRACKER_HANDLE_SIGNALS",
+  "LLM_TRACKER_BATCH_SIZE",
+  "LLM_TRACKER_FLUSH_MS",
+  "LLM_TRACKER_HTTP_PORT",
+  "LLM_TRACKER_LOG_LEVEL",
+  "LLM_TRACKER_PRICES",
+] as const satisfies readonly (keyof SettingsInput)[];
+
+let configured: SettingsInput = {};
+let generation = 0;
+const listeners = new Set<() => void>();
+
+/**
+ * Sets configuration; each key named here replaces what the environment said.
+ * May be called again to reconfigure: clients built from the old settings are
+ * dropped and rebuilt on next use.
+ */
+export function configure(settings: SettingsInput): void {
+  for (const key of Object.keys(settings)) {
+    if (!(KEYS as readonly string[]).includes(key)) throw new ConfigError(key, "is not a known setting");
+  }
+  configured = { ...configured, ...settings };
+  generation += 1;
+  for (const listener of listeners) listener();
+}
+
+/** Forgets everything configure() set (tests and reconfiguration from scratch). */
+export function resetConfiguration(): void {
+  configured = {};
+  generation += 1;
+  for (const listener of listeners) listener();
+}
+
+/** Registers a callback run whenever the configuration changes; returns the unsubscribe function. */
+export function onConfigurationChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function rawValue(key: (typeof KEYS)[number]): unknown {
+  if (key in configured && configured[key] !== undefined) return configured[key];
+  const fromEnv = process.env[key];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+/** Caches a parse until the next configure(). */
+function cachedByGeneration<T>(parse: () => T): () => T {
+  let cache: { generation: number; value: T } | undefined;
+  return () => {
+    if (cache?.generation !== generation) cache = { generation, value: parse() };
+    return cache.value;
+  };
+}
+
+// ---------- parsing helpers: every failure names the key, never the value ----------
+
+function describeIssue(key: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0];
+  const path = issue && issue.path.length > 0 ? `${key}.${issue.path.join(".")}` : key;
+  const problem = issue?.code === "invalid_type" && issue.input === undefined ? "is missing" : `is invalid (${issue?.message ?? "bad value"})`;
+  return new ConfigError(path, problem);
+}
+
+function parseWith<S extends z.ZodType>(key: string, schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw describeIssue(key, result.error);
+  return result.data;
+}
+
+function objectSetting(key: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ConfigError(key, "is not valid JSON text");
+    }
+    value = parsed;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigError(key, "must be an object");
+  return value as Record<string, unknown>;
+}
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.string().refine((s) => URL.canParse(s), "must be a URL");
+const secret = z.string().min(1);
+const maxTokens = intFrom(1, 10_000_000);
+const temperature = z.coerce.number().min(0).max(2);
+
+function numberSetting(key: (typeof KEYS)[number], fallback: number, min: number, max: number): number {
+  const value = rawValue(key);
+  return value === undefined ? fallback : parseWith(key, intFrom(min, max), value);
+}
+
+// ---------- provider settings ----------
+
+export interface OpenAISettings {
+  provider: "openai";
+  apiKey: string;
+  model: string;
+  maxTokens: number;
+  temperature: number | undefined;
+  baseURL: string | undefined;
+}
+
+export interface AzureOpenAISettings {
+  provider: "azure_openai";
+  apiKey: string;
+  apiBase: string;
+  deployment: string;
+  apiVersion: string | undefined;
+  model: string;
+  maxTokens: number;
+  temperature: number | undefined;
+}
+
+export interface GeminiSettings {
+  provider: "gemini";
+  apiKey: string;
+  model: string;
+  maxTokens: number;
+  temperature: number | undefined;
+  baseURL: string | undefined;
+}
+
+export type ProviderSettings = (OpenAISettings | AzureOpenAISettings | GeminiSettings) & {
+  timeoutMs: number;
+  maxRetries: number;
+};
+
+const openAISchema = z.object({
+  api_key: secret,
+  model: z.string().min(1).default(DEFAULTS.openaiModel),
+  max_tokens: maxTokens.default(DEFAULTS.maxTokens),
+  temperature: temperature.optional(),
+  base_url: url.optional(),
+});
+
+const azureSchema = z.object({
+  api_key: secret,
+  api_base: url,
+  deployment: z.string().min(1).optional(),
+  api_version: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  max_tokens: maxTokens.default(DEFAULTS.maxTokens),
+  temperature: temperature.optional(),
+});
+
+const geminiSchema = z.object({
+  api_key: secret,
+  model: z.string().min(1).default(DEFAULTS.geminiModel),
+  max_tokens: maxTokens.default(DEFAULTS.maxTokens),
+  temperature: temperature.optional(),
+  base_url: url.optional(),
+});
+
+/** Fills gaps in a provider object from the conventional variables (OPENAI_API_KEY, …). */
+function withFallbacks(config: Record<string, unknown>, fallbacks: Record<string, string | undefined>): Record<string, unknown> {
+  const filled = { ...config };
+  for (const [field, envName] of Object.entries(fallbacks)) {
+    const fromEnv = envName ? process.env[envName] : undefined;
+    if (filled[field] === undefined && fromEnv) filled[field] = fromEnv;
+  }
+  return filled;
+}
+
+function parseProvider(): ProviderSettings {
+  const name = rawValue("LLM_PROVIDER");
+  if (name === undefined) throw new ConfigError("LLM_PROVIDER", "is missing (one of openai, azure_openai, gemini)");
+  const provider = parseWith("LLM_PROVIDER", z.enum(["openai", "azure_openai", "gemini"]), name);
+  const common = {
+    timeoutMs: numberSetting("LLM_TIMEOUT_MS", DEFAULTS.timeoutMs, 1, 3_600_000),
+    maxRetries: numberSetting("LLM_MAX_RETRIES", DEFAULTS.maxRetries, 0, 10),
+  };
+
+  if (provider === "openai") {
+    const raw = withFallbacks(objectSetting("OPENAI_CONFIG", rawValue("OPENAI_CONFIG")) ?? {}, {
+      api_key: "OPENAI_API_KEY",
+      base_url: "OPENAI_BASE_URL",
+    });
+    const c = parseWith("OPENAI_CONFIG", openAISchema, raw);
+    return { provider, apiKey: c.api_key, model: c.model, maxTokens: c.max_tokens, temperature: c.temperature, baseURL: c.base_url, ...common };
+  }
+
+  if (provider === "azure_openai") {
+    const raw = withFallbacks(objectSetting("AZURE_OPENAI_CONFIG", rawValue("AZURE_OPENAI_CONFIG")) ?? {}, {
+      api_key: "AZURE_OPENAI_API_KEY",
+      api_base: "AZURE_OPENAI_ENDPOINT",
+      api_version: "OPENAI_API_VERSION",
+      deployment: "AZURE_OPENAI_DEPLOYMENT",
+    });
+    const c = parseWith("AZURE_OPENAI_CONFIG", azureSchema, raw);
+    const deployment = c.deployment ?? c.model;
+    if (!deployment) throw new ConfigError("AZURE_OPENAI_CONFIG.deployment", "is missing (or give model, used as the deployment name)");
+    return {
+      provider,
+      apiKey: c.api_key,
+      apiBase: c.api_base,
+      deployment,
+      apiVersion: c.api_version,
+      model: c.model ?? deployment,
+      maxTokens: c.max_tokens,
+      temperature: c.temperature,
+      ...common,
+    };
+  }
+
+  const raw = withFallbacks(objectSetting("GEMINI_CONFIG", rawValue("GEMINI_CONFIG")) ?? {}, {
+    api_key: "GEMINI_API_KEY",
+  });
+  const c = parseWith("GEMINI_CONFIG", geminiSchema, raw);
+  return { provider, apiKey: c.api_key, model: c.model, maxTokens: c.max_tokens, temperature: c.temperature, baseURL: c.base_url, ...common };
+}
+
+/** The configured provider's settings; throws ConfigError when incomplete. */
+export const getProviderSettings = cachedByGeneration(parseProvider);
+
+// ---------- tracker settings (queue, spool, worker) ----------
+
+export interface TrackerSettings {
+  redisUrl: string;
+  databaseUrl: string;
+  queueName: string;
+  spoolDir: string;
+  bufferSize: number;
+  jobSize: number;
+  handleSignals: boolean;
+  batchSize: number;
+  flushMs: number;
+  httpPort: number;
+  logLevel: string;
+  pricesPath: string | undefined;
+}
+
+function parseTracker(): TrackerSettings {
+  const text = (key: (typeof KEYS)[number], fallback: string, schema: z.ZodType<string> = z.string().min(1)) => {
+    const value = rawValue(key);
+    return value === undefined ? fallback : parseWith(key, schema, value);
+  };
+  const handleSignalsRaw = rawValue("LLM_TRACKER_HANDLE_SIGNALS");
+  const pricesRaw = rawValue("LLM_TRACKER_PRICES");
+  return {
+    redisUrl: text("REDIS_URL", DEFAULTS.redisUrl, url),
+    databaseUrl: text("DATABASE_URL", DEFAULTS.databaseUrl, url),
+    queueName: text("LLM_TRACKER_QUEUE", DEFAULTS.queueName, z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")),
+    spoolDir: text("LLM_TRACKER_SPOOL_DIR", DEFAULTS.spoolDir),
+    bufferSize: numberSetting("LLM_TRACKER_BUFFER_SIZE", DEFAULTS.bufferSize, 1, 10_000_000),
+    jobSize: numberSetting("LLM_TRACKER_JOB_SIZE", DEFAULTS.jobSize, 1, 10_000),
+    handleSignals:
+      handleSignalsRaw === undefined
+        ? true
+        : parseWith("LLM_TRACKER_HANDLE_SIGNALS", z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1")]), handleSignalsRaw),
+    batchSize: numberSetting("LLM_TRACKER_BATCH_SIZE", DEFAULTS.batchSize, 1, 100_000),
+    flushMs: numberSetting("LLM_TRACKER_FLUSH_MS", DEFAULTS.flushMs, 0, 600_000),
+    httpPort: numberSetting("LLM_TRACKER_HTTP_PORT", DEFAULTS.httpPort, 0, 65_535),
+    logLevel: text("LLM_TRACKER_LOG_LEVEL", DEFAULTS.logLevel, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
+    pricesPath: pricesRaw === undefined ? undefined : parseWith("LLM_TRACKER_PRICES", z.string().min(1), pricesRaw),
+  };
+}
+
+/** Queue, spool, database and worker settings; every key has a default. */
+export const getTrackerSettings = cachedByGeneration(parseTracker);
