@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Proves the published package works: `npm pack`, install the tarball into an
+# empty project, import both entry points there, make one call against a local
+# OpenAI-compatible server, and run the `llm-tracker` bin.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cd "$root"
+tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
+
+mkdir "$work/app" && cd "$work/app"
+npm init -y >/dev/null
+npm install --no-audit --no-fund --silent "$work/$tarball"
+
+cat > smoke.mjs <<'JS'
+import { createServer } from "node:http";
+import assert from "node:assert/strict";
+import { configure, getLlmService, ConfigError } from "llm-tracker";
+import * as stats from "llm-tracker/stats";
+
+assert.equal(typeof stats.getSummaryStats, "function");
+assert.equal(typeof stats.getStatsByDay, "function");
+
+// A chat completion body in the shape of OpenAI's API reference.
+const body = {
+  id: "chatcmpl-smoke", object: "chat.completion", created: 1764400000, model: "gpt-4o-mini-2024-07-18",
+  choices: [{ index: 0, message: { role: "assistant", content: "pong", refusal: null }, logprobs: null, finish_reason: "stop" }],
+  usage: { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 } },
+};
+const seen = [];
+const server = createServer((req, res) => {
+  seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+  req.resume();
+  req.on("end", () => { res.setHeader("content-type", "application/json"); res.end(JSON.stringify(body)); });
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const { port } = server.address();
+
+assert.throws(() => { configure({ LLM_PROVIDER: "openai", OPENAI_CONFIG: {} }); getLlmService(); }, ConfigError);
+configure({ LLM_PROVIDER: "openai", OPENAI_CONFIG: { api_key: "sk-smoke", base_url: `http://127.0.0.1:${port}/v1` } });
+const result = await getLlmService().chat({ messages: [{ role: "user", content: "ping" }] });
+assert.equal(result.content, "pong");
+assert.deepEqual(result.usage, { model: "gpt-4o-mini-2024-07-18", prompt_tokens: 9, completion_tokens: 1, total_tokens: 10, cached_tokens: 0, reasoning_tokens: 0 });
+assert.deepEqual(seen, ["POST /v1/chat/completions Bearer sk-smoke"]);
+server.close();
+console.log("pack smoke: imports, call and usage OK");
+JS
+node smoke.mjs
+npx --no-install llm-tracker --help | head -n 3
+echo "pack smoke: passed"
