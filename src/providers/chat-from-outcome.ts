@@ -1,0 +1,8 @@
+// chat() is complete() plus the contract's rule: an empty answer throws EmptyResponseError.
+import { EmptyResponseError } from "../errors/empty-response-error.js";
+import type { ChatOutcome, ChatRequest, ChatResult } from "./types.js";
+
+export function chatResultOf(outcome: ChatOutcome, request: ChatRequest): ChatResult {
+  if (outcome.content === null) throw new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content");
+  return request.rawResponse ? { content: outcome.content, usage: outcome.usage, raw: outcome.raw } : { content: outcome.content, usage: outcome.usage };
+}
