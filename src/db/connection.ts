@@ -1,0 +1,60 @@
+// One pooled Postgres connection (postgres.js) plus a drizzle instance over it,
+// with one owner that closes it. Errors never carry the URL's password.
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres, { type Sql } from "postgres";
+import { redactUrl } from "../logger.js";
+import * as schema from "./schema.js";
+
+/** Pool settings; each has a default suited to a worker or a reporting job. */
+export interface ConnectionOptions {
+  /** Most connections held open at once. Default 10. */
+  max?: number;
+  /** Seconds an unused connection stays open; also lets a script that forgot close() exit. Default 20. */
+  idleTimeoutSeconds?: number;
+  /** Seconds to wait for a connection before failing. Default 10. */
+  connectTimeoutSeconds?: number;
+  /** Shown in `pg_stat_activity.application_name`. Default `llm-tracker`. */
+  applicationName?: string;
+}
+
+export interface DatabaseConnection {
+  /** The postgres.js client (tagged-template queries). */
+  readonly sql: Sql;
+  /** Drizzle over the same pool, typed with the usage table's schema. */
+  readonly db: PostgresJsDatabase<typeof schema>;
+  /** The URL without user or password, for logs. */
+  readonly redactedUrl: string;
+  /** Waits for running queries (up to 5 s), then closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a pool for `databaseUrl`. Connections are made lazily, on the first
+ * query, so this throws only when the URL itself is malformed — and then with
+ * the URL redacted (postgres.js would echo it, password included).
+ */
+export function createConnection(databaseUrl: string, options: ConnectionOptions = {}): DatabaseConnection {
+  let sql: Sql;
+  try {
+    sql = postgres(databaseUrl, {
+      max: options.max ?? 10,
+      idle_timeout: options.idleTimeoutSeconds ?? 20,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      connection: { application_name: options.applicationName ?? "llm-tracker" },
+      onnotice: () => {},
+    });
+  } catch {
+    // The original error's message and `input` hold the full URL; drop both.
+    throw new Error(`llm-tracker: the database URL ${redactUrl(databaseUrl)} is malformed`);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    sql,
+    db: drizzle(sql, { schema }),
+    redactedUrl: redactUrl(databaseUrl),
+    close() {
+      closing ??= sql.end({ timeout: 5 });
+      return closing;
+    },
+  };
+}

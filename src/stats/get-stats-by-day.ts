@@ -1,0 +1,32 @@
+// Calls and tokens per calendar day, days placed in the caller's time zone.
+import type { DateInput } from "./date-range.js";
+import { parseDateRange } from "./date-range.js";
+import { statsSql } from "./stats-connection.js";
+import type { DayStats, StatsOptions } from "./stats-options.js";
+import { inRange, runStatsQuery, toNumber } from "./stats-sql.js";
+
+/**
+ * One entry per day that has rows (days without calls are absent), by date
+ * ascending; a row's day is its `created_at` read in `options.timeZone`.
+ */
+export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<DayStats[]> {
+  const range = parseDateRange(startDate, endDate, options.timeZone);
+  const sql = statsSql(options.db);
+  // The day is computed in a subquery so the time-zone parameter appears once;
+  // it is returned as text, never as a JS Date (which would shift it by the host's zone).
+  const rows = await runStatsQuery(
+    range,
+    () => sql`
+      SELECT to_char(day, 'YYYY-MM-DD') AS date,
+        count(*)::int8 AS total_calls,
+        coalesce(sum(total_tokens), 0)::int8 AS total_tokens
+      FROM (
+        SELECT (created_at AT TIME ZONE ${range.timeZone})::date AS day, total_tokens
+        FROM llm_tracker_usage
+        WHERE ${inRange(sql, range)}
+      ) AS usage_by_day
+      GROUP BY day
+      ORDER BY day ASC`,
+  );
+  return rows.map((row) => ({ date: row.date as string, total_calls: toNumber(row.total_calls), total_tokens: toNumber(row.total_tokens) }));
+}

@@ -1,0 +1,14 @@
+// `llm-tracker/stats`: usage figures for reporting jobs. Needs only Postgres:
+// nothing here loads a provider SDK or BullMQ.
+export { getSummaryStats } from "./get-summary-stats.js";
+export { getStatsByModel } from "./get-stats-by-model.js";
+export { getStatsByDay } from "./get-stats-by-day.js";
+export { getStatsByUser } from "./get-stats-by-user.js";
+export { getStatsByNode } from "./get-stats-by-node.js";
+export { close } from "./stats-connection.js";
+export type { StatsDatabase } from "./stats-connection.js";
+export type { DateInput } from "./date-range.js";
+export type { DayStats, ModelStats, NodeStats, StatsOptions, SummaryStats, TokenTotals, UserStats } from "./stats-options.js";
+export { createConnection, type ConnectionOptions, type DatabaseConnection } from "../db/connection.js";
+export { configure } from "../config/settings.js";
+export { InvalidInputError } from "../errors/invalid-input-error.js";

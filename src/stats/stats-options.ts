@@ -1,0 +1,56 @@
+// The options every stats function takes and the rows it returns.
+import type { StatsDatabase } from "./stats-connection.js";
+
+export interface StatsOptions {
+  /**
+   * IANA time zone that decides where a day starts: for date-only arguments
+   * (`2026-03-08` is that day's midnight there), for date-times without an
+   * offset, and for grouping in getStatsByDay. DST is honoured. Default `UTC`.
+   */
+  timeZone?: string;
+  /**
+   * Database to query: a postgres.js client (`postgres(url)`, without a column
+   * `transform`) or a connection from `createConnection()`. It stays open; its
+   * owner closes it. Default: one shared pool for `DATABASE_URL` / `configure()`,
+   * closed by `close()`.
+   */
+  db?: StatsDatabase;
+}
+
+/** Token sums and call count shared by the grouped results. */
+export interface TokenTotals {
+  total_calls: number;
+  total_prompt_tokens: number;
+  total_completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface SummaryStats {
+  total_prompt_tokens: number;
+  total_completion_tokens: number;
+  total_tokens: number;
+  total_calls: number;
+  successful_calls: number;
+  failed_calls: number;
+}
+
+export interface ModelStats extends TokenTotals {
+  model: string;
+}
+
+export interface DayStats {
+  /** `YYYY-MM-DD`, the day in `options.timeZone`. */
+  date: string;
+  total_calls: number;
+  total_tokens: number;
+}
+
+export interface UserStats extends TokenTotals {
+  /** null groups the calls made without a user. */
+  user_id: string | null;
+}
+
+export interface NodeStats extends TokenTotals {
+  /** `metadata.node_name`; null groups rows that have none. */
+  node_name: string | null;
+}

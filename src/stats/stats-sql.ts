@@ -1,0 +1,59 @@
+// SQL pieces every stats query shares: the date-range condition, the token
+// totals, and turning Postgres' bigint text into JavaScript numbers.
+import type { PendingQuery, Row, Sql } from "postgres";
+import { InvalidInputError } from "../errors/invalid-input-error.js";
+import type { Bound, DateRange } from "./date-range.js";
+import type { TokenTotals } from "./stats-options.js";
+
+type Fragment = PendingQuery<Row[]>;
+
+/** `created_at` within [from, to); wall-clock bounds become instants in the range's time zone. */
+export function inRange(sql: Sql, range: DateRange): Fragment {
+  const instant = (bound: Bound): Fragment =>
+    bound.kind === "instant" ? sql`${bound.iso}::timestamptz` : sql`(${bound.local}::timestamp AT TIME ZONE ${range.timeZone})`;
+  const from = range.from ? sql`created_at >= ${instant(range.from)}` : sql`true`;
+  const to = range.to ? sql`created_at < ${instant(range.to)}` : sql`true`;
+  return sql`${from} AND ${to}`;
+}
+
+/** Calls and token sums of a group, each coalesced to 0 and cast to int8 (exact, no int4 overflow). */
+export function tokenTotalsColumns(sql: Sql): Fragment {
+  return sql`
+    count(*)::int8 AS total_calls,
+    coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
+    coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
+    coalesce(sum(total_tokens), 0)::int8 AS total_tokens`;
+}
+
+/** Reads the columns of tokenTotalsColumns() back as numbers. */
+export function toTokenTotals(row: Row): TokenTotals {
+  return {
+    total_calls: toNumber(row.total_calls),
+    total_prompt_tokens: toNumber(row.total_prompt_tokens),
+    total_completion_tokens: toNumber(row.total_completion_tokens),
+    total_tokens: toNumber(row.total_tokens),
+  };
+}
+
+/**
+ * An int8 as postgres.js returns it (a string by default, a bigint or number
+ * when the client was configured so) as a number; exact up to 2^53.
+ */
+export function toNumber(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" || typeof value === "bigint") return Number(value);
+  return 0;
+}
+
+/** Runs a stats query, turning Postgres' "unknown time zone" into the caller's InvalidInputError. */
+export async function runStatsQuery<T>(range: DateRange, query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === "22023" && message?.includes("time zone")) {
+      throw new InvalidInputError("options.timeZone", `the database does not know the time zone ${JSON.stringify(range.timeZone)}`);
+    }
+    throw error;
+  }
+}
