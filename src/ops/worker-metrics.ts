@@ -1,0 +1,155 @@
+// The worker's Prometheus metrics: counters the worker moves through an observer,
+// and gauges (queue depth, spool size) read at scrape time, each bounded in time.
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { withTimeout } from "./with-timeout.js";
+
+/**
+ * What the worker reports as it goes; every callback is optional and must not throw.
+ * Declared here structurally so this module does not depend on the worker's internals.
+ */
+export interface WorkerObserver {
+  /** One INSERT finished: `events` offered (a count or the events themselves), `inserted` new rows. */
+  batchWritten?(info: { events: number | readonly unknown[]; inserted: number; durationMs: number }): void;
+  /** An INSERT failed and will be tried again after `delayMs`. */
+  retry?(info: { attempt: number; delayMs: number; error: unknown }): void;
+  /** An event that can never be written (invalid, rejected by Postgres) was set aside. */
+  poison?(info: { eventId?: string | undefined; jobId?: string | undefined; reason: string }): void;
+}
+
+/** The queue's job counts; a BullMQ `Queue` fits. The caller owns it and closes it. */
+export interface JobCountSource {
+  getJobCounts(...types: QueueState[]): Promise<{ [state: string]: number }>;
+}
+
+export const QUEUE_STATES = ["waiting", "active", "failed", "delayed"] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export interface WorkerMetricsOptions {
+  /** Where queue depth is read at scrape time. Default: none (the queue gauges stay empty, `llm_tracker_queue_up` 0). */
+  queue?: JobCountSource;
+  /** Directory whose total file size is `llm_tracker_spool_bytes`. Default: none (gauge reads 0). */
+  spoolDir?: string;
+  /** Longest wait for the queue counts during a scrape, in ms, so a scrape never hangs while Redis is away. Default 1000. */
+  queueTimeoutMs?: number;
+  /** Also export the process and Node.js default metrics (`process_*`, `nodejs_*`). Default true. */
+  defaultMetrics?: boolean;
+}
+
+export interface WorkerMetrics {
+  /** A registry of its own (never prom-client's global one), for `/metrics`. */
+  registry: Registry;
+  /** Hand this to the worker; each callback moves the matching metrics. */
+  observer: Required<WorkerObserver>;
+}
+
+const BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1_000, 2_000, 5_000, 10_000];
+const INSERT_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerMetrics {
+  const { queue, spoolDir, queueTimeoutMs = 1_000, defaultMetrics = true } = options;
+  const registry = new Registry();
+  const registers = [registry];
+
+  const eventsWritten = new Counter({
+    name: "llm_tracker_events_written_total",
+    help: "Usage events written to Postgres as new rows.",
+    registers,
+  });
+  const duplicates = new Counter({
+    name: "llm_tracker_duplicate_events_total",
+    help: "Usage events already in Postgres (redelivered jobs); skipped by their primary key.",
+    registers,
+  });
+  const batches = new Counter({ name: "llm_tracker_batches_total", help: "INSERT batches written.", registers });
+  const batchSize = new Histogram({
+    name: "llm_tracker_batch_size",
+    help: "Events per INSERT batch.",
+    buckets: BATCH_SIZE_BUCKETS,
+    registers,
+  });
+  const insertSeconds = new Histogram({
+    name: "llm_tracker_insert_duration_seconds",
+    help: "Time one INSERT batch took, in seconds.",
+    buckets: INSERT_SECONDS_BUCKETS,
+    registers,
+  });
+  const poison = new Counter({
+    name: "llm_tracker_poison_events_total",
+    help: "Usage events that can never be written and were set aside.",
+    registers,
+  });
+  const retries = new Counter({
+    name: "llm_tracker_insert_retries_total",
+    help: "INSERT attempts that failed and were retried.",
+    registers,
+  });
+
+  const queueUp = new Gauge({
+    name: "llm_tracker_queue_up",
+    help: "1 when the queue counts were read from Redis during this scrape, 0 otherwise.",
+    registers,
+  });
+  new Gauge({
+    name: "llm_tracker_queue_jobs",
+    help: "Jobs in the usage queue by state, read at scrape time (each job holds up to LLM_TRACKER_JOB_SIZE events).",
+    labelNames: ["state"],
+    registers,
+    async collect() {
+      // Stale numbers would look healthy while Redis is away, so a failed read clears them.
+      this.reset();
+      const counts = queue ? await withTimeout(queue.getJobCounts(...QUEUE_STATES), queueTimeoutMs).catch(() => undefined) : undefined;
+      queueUp.set(counts ? 1 : 0);
+      if (!counts) return;
+      for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: "llm_tracker_spool_bytes",
+    help: "Bytes of usage events waiting in the spool directory for Redis, read at scrape time.",
+    registers,
+    async collect() {
+      this.set(spoolDir ? await directoryBytes(spoolDir) : 0);
+    },
+  });
+
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  const observer: Required<WorkerObserver> = {
+    batchWritten({ events, inserted, durationMs }) {
+      const offered = typeof events === "number" ? events : events.length;
+      eventsWritten.inc(inserted);
+      duplicates.inc(Math.max(0, offered - inserted));
+      batches.inc();
+      batchSize.observe(offered);
+      insertSeconds.observe(durationMs / 1_000);
+    },
+    retry() {
+      retries.inc();
+    },
+    poison() {
+      poison.inc();
+    },
+  };
+
+  return { registry, observer };
+}
+
+/** Total size of the files under `dir`; 0 when it does not exist (nothing spooled yet). */
+async function directoryBytes(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    // Files may be sent and removed between readdir and stat; a vanished file counts 0.
+    if (entry.isDirectory()) total += await directoryBytes(path);
+    else if (entry.isFile()) total += await stat(path).then((s) => s.size, () => 0);
+  }
+  return total;
+}
