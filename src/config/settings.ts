@@ -40,6 +40,10 @@ export interface SettingsInput {
   LLM_TRACKER_LOG_LEVEL?: string;
   /** Path of a price file merged over the shipped prices. */
   LLM_TRACKER_PRICES?: string;
+  /** Price overrides by model key (LiteLLM field names), merged over the shipped prices and the price file. */
+  LLM_TRACKER_PRICE_OVERRIDES?: Record<string, Record<string, unknown>> | string;
+  /** Azure deployment name → model it serves (e.g. `{ "prod-chat": "gpt-4o-mini" }`), for pricing. */
+  LLM_TRACKER_AZURE_DEPLOYMENTS?: Record<string, string> | string;
 }
 
 export interface OpenAIConfigInput {
@@ -105,6 +109,8 @@ const KEYS = [
   "LLM_TRACKER_HTTP_PORT",
   "LLM_TRACKER_LOG_LEVEL",
   "LLM_TRACKER_PRICES",
+  "LLM_TRACKER_PRICE_OVERRIDES",
+  "LLM_TRACKER_AZURE_DEPLOYMENTS",
 ] as const satisfies readonly (keyof SettingsInput)[];
 
 let configured: SettingsInput = {};
@@ -332,6 +338,9 @@ export interface TrackerSettings {
   httpPort: number;
   logLevel: string;
   pricesPath: string | undefined;
+  /** Raw price overrides (object); checked by the cost module, which owns the price format. */
+  priceOverrides: Record<string, unknown> | undefined;
+  azureDeployments: Record<string, string>;
 }
 
 function parseTracker(): TrackerSettings {
@@ -357,6 +366,12 @@ function parseTracker(): TrackerSettings {
     httpPort: numberSetting("LLM_TRACKER_HTTP_PORT", DEFAULTS.httpPort, 0, 65_535),
     logLevel: text("LLM_TRACKER_LOG_LEVEL", DEFAULTS.logLevel, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     pricesPath: pricesRaw === undefined ? undefined : parseWith("LLM_TRACKER_PRICES", z.string().min(1), pricesRaw),
+    priceOverrides: objectSetting("LLM_TRACKER_PRICE_OVERRIDES", rawValue("LLM_TRACKER_PRICE_OVERRIDES")),
+    azureDeployments: parseWith(
+      "LLM_TRACKER_AZURE_DEPLOYMENTS",
+      z.record(z.string().min(1), z.string().min(1)),
+      objectSetting("LLM_TRACKER_AZURE_DEPLOYMENTS", rawValue("LLM_TRACKER_AZURE_DEPLOYMENTS")) ?? {},
+    ),
   };
 }
 

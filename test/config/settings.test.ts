@@ -113,6 +113,7 @@ describe("tracker settings", () => {
       redisUrl: DEFAULTS.redisUrl, databaseUrl: DEFAULTS.databaseUrl, queueName: DEFAULTS.queueName, spoolDir: DEFAULTS.spoolDir,
       bufferSize: DEFAULTS.bufferSize, jobSize: DEFAULTS.jobSize, handleSignals: true, batchSize: DEFAULTS.batchSize,
       flushMs: DEFAULTS.flushMs, httpPort: DEFAULTS.httpPort, logLevel: DEFAULTS.logLevel, pricesPath: undefined,
+      priceOverrides: undefined, azureDeployments: {},
     });
   });
 
