@@ -42,7 +42,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     await admin.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === "42P04") return false; // created meanwhile by another process
+    // Created meanwhile by another process: 42P04 when it had committed, 23505 (on
+    // pg_database's name index) when both CREATE DATABASE statements raced.
+    const code = (error as { code?: string }).code;
+    if (code === "42P04" || code === "23505") return false;
     throw error;
   } finally {
     await admin.end({ timeout: 1 });
