@@ -1,13 +1,70 @@
-// Placeholder until the worker command lands; see the open issues.
+// `llm-tracker worker`: runs the usage worker with settings from the environment
+// until SIGTERM/SIGINT, then stops within a bounded time.
+import { InvalidInputError } from "../../errors/invalid-input-error.js";
 import { EXIT, type CliCommand } from "../run-cli.js";
 
-const command: CliCommand = {
-  summary: "(worker: not built yet)",
-  help: "llm-tracker worker: not built yet",
-  async run() {
-    console.error("llm-tracker worker: not built yet");
-    return EXIT.failure;
+const FLAGS = {
+  "--shutdown-timeout-ms": "shutdownTimeoutMs",
+  "--lock-duration-ms": "lockDurationMs",
+  "--concurrency": "concurrency",
+} as const;
+
+function parseFlags(args: string[]): Partial<Record<(typeof FLAGS)[keyof typeof FLAGS], number>> {
+  const parsed: Partial<Record<(typeof FLAGS)[keyof typeof FLAGS], number>> = {};
+  for (let i = 0; i < args.length; i += 1) {
+    const flag = args[i]!;
+    const [name, inline] = flag.includes("=") ? flag.split("=", 2) : [flag, undefined];
+    const key = FLAGS[name as keyof typeof FLAGS];
+    if (!key) throw new InvalidInputError(name!, "is not an option of llm-tracker worker (see --help)");
+    const text = inline ?? args[++i];
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(name!, "needs a positive integer");
+    parsed[key] = value;
+  }
+  return parsed;
+}
+
+const workerCommand: CliCommand = {
+  summary: "consume the usage queue and write events to Postgres in batches",
+  help: [
+    "Usage: llm-tracker worker [options]",
+    "",
+    "Applies the migrations, then consumes LLM_TRACKER_QUEUE on REDIS_URL and writes",
+    "the usage events into DATABASE_URL in batches of up to LLM_TRACKER_BATCH_SIZE",
+    "events or every LLM_TRACKER_FLUSH_MS ms. A job is acknowledged only after its",
+    "rows are committed. SIGTERM/SIGINT: stops taking jobs, writes what it holds, exits.",
+    "",
+    "Options:",
+    "  --shutdown-timeout-ms <n>  longest wait for in-flight batches at shutdown (default 10000);",
+    "                             jobs not acknowledged by then are redelivered later",
+    "  --lock-duration-ms <n>     job lock lifetime; a crashed worker's jobs return after about",
+    "                             this long (default 30000)",
+    "  --concurrency <n>          jobs processed at once (default 2 × batch size / job size)",
+    "",
+    "Settings come from the environment: REDIS_URL, DATABASE_URL, LLM_TRACKER_QUEUE,",
+    "LLM_TRACKER_BATCH_SIZE, LLM_TRACKER_FLUSH_MS, LLM_TRACKER_JOB_SIZE, LLM_TRACKER_LOG_LEVEL.",
+  ].join("\n"),
+  async run(args) {
+    const flags = parseFlags(args);
+    // Loaded here so `llm-tracker --help` does not load BullMQ.
+    const { startUsageWorker } = await import("../../../workers/usage-worker.js");
+    let stopRequested: (signal: NodeJS.Signals) => void = () => {};
+    const stop = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
+    const onSignal = (signal: NodeJS.Signals) => stopRequested(signal);
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+
+    const handle = await Promise.race([startUsageWorker(flags), stop.then(() => undefined)]);
+    if (!handle) return EXIT.ok; // stopped while still starting: nothing was taken from the queue yet
+    await stop;
+    // A second signal while stopping means "now".
+    process.once("SIGTERM", () => process.exit(EXIT.failure));
+    process.once("SIGINT", () => process.exit(EXIT.failure));
+    await handle.close();
+    // Lingering sockets or timers of a forced close must not keep the process alive.
+    setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 100).unref();
+    return EXIT.ok;
   },
 };
 
-export default command;
+export default workerCommand;

@@ -1,0 +1,224 @@
+// The usage worker: consumes the usage queue and writes its events into
+// llm_tracker_usage in batches, acknowledging each job only after its rows are committed.
+//
+// Open-source BullMQ has no batch consumer. We run one Worker with a high
+// concurrency whose processor hands its job's events to a shared BatchWriter and
+// awaits that batch's commit. BullMQ keeps doing what it is good at — locks,
+// lock renewal, stalled-job redelivery, failed-job bookkeeping — and a job is
+// completed only when its processor returns, i.e. after COMMIT. Manual fetching
+// (getNextJob + moveToCompleted) would have meant re-implementing lock renewal
+// and the stalled checker for the same result.
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import { getTrackerSettings } from "../src/config/settings.js";
+import { runMigrations } from "../src/db/migrate.js";
+import { createLogger, redactUrl, type Logger } from "../src/logger.js";
+import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
+import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
+import { prepareEvent } from "./prepare-event.js";
+import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
+import type { UsageEvent } from "../src/usage/usage-event.js";
+
+export interface UsageWorkerOptions {
+  /** Default: REDIS_URL. */
+  redisUrl: string;
+  /** Default: DATABASE_URL. */
+  databaseUrl: string;
+  /** Default: LLM_TRACKER_QUEUE. */
+  queueName: string;
+  /** Most events per INSERT. Default: LLM_TRACKER_BATCH_SIZE (2000). */
+  batchSize: number;
+  /** Longest wait before a partial batch is written, in ms. Default: LLM_TRACKER_FLUSH_MS (50). */
+  flushMs: number;
+  /**
+   * Jobs processed at once; they are what fills a batch, so it should be at least
+   * batchSize / events-per-job. Default: 2 × batchSize / LLM_TRACKER_JOB_SIZE
+   * (so the next batch fills while one is being written), between 4 and 1000.
+   */
+  concurrency?: number;
+  /** Apply the shipped migrations before consuming. Default true. */
+  migrate?: boolean;
+  /** Default: a pino logger at LLM_TRACKER_LOG_LEVEL. */
+  logger?: Logger;
+  /** Hooks for metrics; called synchronously, keep them cheap. */
+  observer?: WorkerObserver;
+  /**
+   * How long a job's lock lives without renewal, in ms: after a crash, its jobs are
+   * redelivered about this long later. Default 30000.
+   */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for, in ms. Default: lockDurationMs. */
+  stalledIntervalMs?: number;
+  /**
+   * Times a job may be redelivered after its worker died before it is failed
+   * (a job that crashes every worker should not crash them forever). Default 10.
+   */
+  maxStalledCount?: number;
+  /** close() gives up waiting for in-flight batches after this long, in ms, then forces connections shut. Default 10000. */
+  shutdownTimeoutMs?: number;
+  /** First and longest delay between retries of a batch while Postgres is away, in ms. Defaults 100 and 5000. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface WorkerObserver {
+  batchWritten?(info: { events: number; inserted: number; durationMs: number }): void;
+  retry?(info: { attempt: number; delayMs: number; error: string }): void;
+  poison?(info: { eventId: string | null; jobId: string | undefined; reason: string }): void;
+}
+
+export interface UsageWorkerHandle {
+  /** Stops taking jobs, writes what it holds, closes connections. Idempotent; bounded by shutdownTimeoutMs (+ ~3 s to force). */
+  close(): Promise<void>;
+  readonly running: boolean;
+}
+
+/** Longest failedReason we store; the rest of the ids are counted. */
+const MAX_FAILED_REASON = 4_000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function describePoison(rejected: RejectedEvent[], total: number): string {
+  let text = `${rejected.length} of ${total} events refused (the others are committed):`;
+  for (let i = 0; i < rejected.length; i += 1) {
+    const { eventId, reason } = rejected[i]!;
+    const part = ` [${eventId ?? "no id"}] ${reason};`;
+    if (text.length + part.length > MAX_FAILED_REASON) return `${text} … and ${rejected.length - i} more`;
+    text += part;
+  }
+  return text;
+}
+
+/** Migrations at start wait for a Postgres that is still starting; a wrong URL or password fails at once. */
+async function migrateWhenReachable(databaseUrl: string, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await runMigrations(databaseUrl);
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      if (classifyWriteError(cause) !== "transient" || attempt >= 60) throw error;
+      const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
+      logger.warn({ attempt, delayMs, error: describeWriteError(cause) }, "Postgres not reachable for migrations; retrying");
+      await delay(delayMs);
+    }
+  }
+}
+
+/** Starts consuming; resolves once migrations are applied and the BullMQ worker is running. */
+export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
+  const needsSettings = [options.redisUrl, options.databaseUrl, options.queueName, options.batchSize, options.flushMs, options.concurrency, options.logger].some((v) => v === undefined);
+  const settings = needsSettings ? getTrackerSettings() : undefined;
+  const redisUrl = options.redisUrl ?? settings!.redisUrl;
+  const databaseUrl = options.databaseUrl ?? settings!.databaseUrl;
+  const queueName = options.queueName ?? settings!.queueName;
+  const batchSize = options.batchSize ?? settings!.batchSize;
+  const flushMs = options.flushMs ?? settings!.flushMs;
+  const concurrency = options.concurrency ?? Math.min(1_000, Math.max(4, 2 * Math.ceil(batchSize / settings!.jobSize)));
+  const lockDurationMs = options.lockDurationMs ?? 30_000;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
+  const observer = options.observer;
+
+  logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
+  if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger);
+
+  const sql = postgres(databaseUrl, {
+    max: 2,
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: { application_name: "llm-tracker-worker" },
+  });
+  const writer = new BatchWriter({ sql, batchSize, flushMs, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
+
+  // Our own connection (BullMQ duplicates it for its blocking reads), so a
+  // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", () => {}); // reported through the worker's "error" event below
+
+  async function processJob(job: Job): Promise<void> {
+    const raw = (job.data as { events?: unknown } | null)?.events;
+    if (job.name !== USAGE_JOB_NAME || !Array.isArray(raw)) {
+      const reason = job.name !== USAGE_JOB_NAME ? `unknown job name "${String(job.name).slice(0, 50)}"` : "job data has no events array";
+      observer?.poison?.({ eventId: null, jobId: job.id, reason });
+      logger.warn({ jobId: job.id, reason }, "poison job");
+      throw new UnrecoverableError(reason);
+    }
+    const accepted: UsageEvent[] = [];
+    const refused: RejectedEvent[] = [];
+    for (const candidate of raw) {
+      const prepared = prepareEvent(candidate);
+      if (prepared.ok) {
+        accepted.push(prepared.event);
+      } else {
+        refused.push({ eventId: prepared.eventId, reason: prepared.reason });
+        observer?.poison?.({ eventId: prepared.eventId, jobId: job.id, reason: prepared.reason });
+        logger.warn({ eventId: prepared.eventId, jobId: job.id, reason: prepared.reason }, "poison event isolated");
+      }
+    }
+    if (accepted.length > 0) refused.push(...(await writer.write(accepted, job.id)).rejected);
+    // Failed, not retried: its good events are committed, and replaying it later is harmless (ON CONFLICT DO NOTHING).
+    if (refused.length > 0) throw new UnrecoverableError(describePoison(refused, raw.length));
+  }
+
+  const worker = new Worker(queueName, processJob, {
+    connection: redis,
+    concurrency,
+    lockDuration: lockDurationMs,
+    stalledInterval: options.stalledIntervalMs ?? lockDurationMs,
+    maxStalledCount: options.maxStalledCount ?? 10,
+  });
+  let lastRedisError = "";
+  worker.on("error", (error) => {
+    // A Redis outage repeats the same error many times a second; log each kind once until it changes.
+    const text = describeWriteError(error);
+    if (text !== lastRedisError) logger.warn({ error: text }, "queue connection error");
+    lastRedisError = text;
+  });
+  worker.on("ready", () => {
+    lastRedisError = "";
+  });
+  logger.info({ queue: queueName }, "usage worker consuming");
+
+  let running = true;
+  let closing: Promise<void> | undefined;
+
+  async function shutdown(): Promise<void> {
+    running = false;
+    logger.info({ held: writer.heldEvents }, "usage worker stopping: writing what it holds");
+    const graceful = (async () => {
+      const drained = writer.drain();
+      await worker.close(); // stops fetching, waits for active jobs — which wait for their batch
+      await drained;
+      await redis.quit();
+    })().then(
+      () => true,
+      (error: unknown) => {
+        logger.warn({ error: describeWriteError(error) }, "error while stopping the usage worker");
+        return true;
+      },
+    );
+    const inTime = await Promise.race([graceful, delay(shutdownTimeoutMs).then(() => false)]);
+    if (!inTime) {
+      logger.warn({ held: writer.heldEvents, timeoutMs: shutdownTimeoutMs }, "shutdown deadline passed: closing connections; unacknowledged jobs will be redelivered");
+      redis.disconnect();
+      // BullMQ's own blocking connection is not reachable through its types; cut it too.
+      void (worker as unknown as { blockingConnection?: { disconnect(wait: boolean): Promise<void> } }).blockingConnection
+        ?.disconnect(false)
+        .catch(() => {});
+      writer.abort(); // after the cut: the aborted jobs can be neither completed nor failed
+      await Promise.race([worker.close(), delay(1_000)]);
+    }
+    await Promise.race([sql.end({ timeout: 1 }), delay(2_000)]);
+    logger.info("usage worker stopped");
+  }
+
+  return {
+    close: () => (closing ??= shutdown()),
+    get running() {
+      return running;
+    },
+  };
+}
