@@ -99,6 +99,7 @@ export async function startFakeProvider(options: { recordRequests?: boolean } = 
   const defaults = defaultReplies();
   const queue: PreparedReply[] = [];
   const requests: RecordedRequest[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
 
   const send = (res: ServerResponse, reply: PreparedReply) => {
     res.writeHead(reply.status, reply.headers);
@@ -114,8 +115,12 @@ export async function startFakeProvider(options: { recordRequests?: boolean } = 
     if (record) requests.push({ method, path, search, headers: req.headers, body: parseBody(bodyText) });
     const route = routeOf(method, path);
     const reply = queue.shift() ?? (route ? defaults[route] : defaults.notFound);
-    if (reply.delayMs > 0) setTimeout(() => send(res, reply), reply.delayMs);
-    else send(res, reply);
+    if (reply.delayMs === 0) return send(res, reply);
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      send(res, reply);
+    }, reply.delayMs);
+    delayed.add(timer);
   };
 
   const server = createServer((req, res) => {
@@ -140,6 +145,9 @@ export async function startFakeProvider(options: { recordRequests?: boolean } = 
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
+        // Replies still waiting out their delay are dropped with their connections.
+        for (const timer of delayed) clearTimeout(timer);
+        delayed.clear();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       });

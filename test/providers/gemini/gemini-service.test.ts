@@ -127,6 +127,14 @@ describe("Gemini adapter: what comes back", () => {
     expect(outcome.usage).toMatchObject({ model: "gemini-1.5-flash", prompt_tokens: 10 });
   });
 
+  it("reports a SAFETY finish as empty even when some text came before the filter stopped it", async () => {
+    useGemini();
+    const body = structuredClone(loadFixture("gemini/generate-content-basic")) as { candidates: { finishReason: string }[] };
+    body.candidates[0]!.finishReason = "SAFETY";
+    fake.enqueue({ body });
+    expect(await getLlmService().complete({ messages })).toMatchObject({ content: null, emptyReason: "SAFETY" });
+  });
+
   it("reports a response without candidates or block reason as no_candidates", async () => {
     useGemini();
     fake.enqueue({ body: loadFixture("gemini/no-candidates") });
@@ -185,6 +193,16 @@ describe("Gemini adapter: provider errors surface as the SDK made them", () => {
     const error = await getLlmService().chat({ messages }).catch((e: unknown) => e);
     expect((error as ApiError).status).toBe(429);
     expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("Gemini adapter: timeouts", () => {
+  it("an answer slower than LLM_TIMEOUT_MS aborts the call instead of waiting", async () => {
+    useGemini({}, { LLM_TIMEOUT_MS: 100, LLM_MAX_RETRIES: 0 });
+    fake.enqueue({ body: loadFixture("gemini/generate-content-basic"), delayMs: 5_000 });
+    const error = await getLlmService().chat({ messages }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toMatch(/AbortError|TimeoutError/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from "openai";
+import { APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configure, resetConfiguration } from "../../../src/config/settings.js";
 import { ConfigError } from "../../../src/errors/config-error.js";
@@ -185,6 +185,16 @@ describe("OpenAI adapter: provider errors surface as the SDK made them", () => {
     expect((error as RateLimitError).status).toBe(429);
     expect((error as RateLimitError).code).toBe("rate_limit_exceeded");
     expect((error as RateLimitError).headers?.get("retry-after")).toBe("86400");
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe("OpenAI adapter: timeouts", () => {
+  it("an answer slower than LLM_TIMEOUT_MS fails with the SDK's APIConnectionTimeoutError", async () => {
+    useOpenAI({}, { LLM_TIMEOUT_MS: 100, LLM_MAX_RETRIES: 0 });
+    fake.enqueue({ body: loadFixture("openai/chat-completion-basic"), delayMs: 5_000 });
+    const error = await getLlmService().chat({ messages }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionTimeoutError);
     expect(fake.requests).toHaveLength(1);
   });
 });
