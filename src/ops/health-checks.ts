@@ -16,9 +16,9 @@ export function postgresCheck(sql: { unsafe(query: string): PromiseLike<unknown>
   };
 }
 
-/** The worker is taking jobs: `isRunning()` (BullMQ `Worker#isRunning`) returns true. */
-export function runningCheck(worker: { isRunning(): boolean }, what = "worker"): HealthCheck {
+/** The worker is taking jobs, e.g. `runningCheck(() => handle.running)` or `() => bullWorker.isRunning()`. */
+export function runningCheck(isRunning: () => boolean, what = "worker"): HealthCheck {
   return () => {
-    if (!worker.isRunning()) throw new Error(`${what} is not running`);
+    if (!isRunning()) throw new Error(`${what} is not running`);
   };
 }

@@ -15,7 +15,7 @@ export interface WorkerObserver {
   /** An INSERT failed and will be tried again after `delayMs`. */
   retry?(info: { attempt: number; delayMs: number; error: unknown }): void;
   /** An event that can never be written (invalid, rejected by Postgres) was set aside. */
-  poison?(info: { eventId?: string | undefined; jobId?: string | undefined; reason: string }): void;
+  poison?(info: { eventId?: string | null | undefined; jobId?: string | undefined; reason: string }): void;
 }
 
 /** The queue's job counts; a BullMQ `Queue` fits. The caller owns it and closes it. */

@@ -52,7 +52,7 @@ afterAll(async () => {
 
 describe("GET /healthz", () => {
   it("answers 200 with each check's result when Redis, Postgres and the worker are all fine", async () => {
-    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(sql), worker: runningCheck(worker) } });
+    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(sql), worker: runningCheck(() => worker.isRunning()) } });
     const { status, body } = await healthz(server);
     expect(status).toBe(200);
     expect(body.status).toBe("ok");
@@ -65,7 +65,7 @@ describe("GET /healthz", () => {
   });
 
   it("answers 503 naming Postgres when Postgres is unreachable, without the password in the answer", async () => {
-    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(deadSql), worker: runningCheck(worker) } });
+    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(deadSql), worker: runningCheck(() => worker.isRunning()) } });
     const response = await fetch(`${server.url}/healthz`);
     const text = await response.text();
     expect(response.status).toBe(503);
@@ -80,7 +80,7 @@ describe("GET /healthz", () => {
   it("answers 503 when the worker is not running", async () => {
     const stopped = new Worker(testQueueName(), async () => {}, { connection: { url: TEST_REDIS_URL }, autorun: false });
     await stopped.close();
-    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(sql), worker: runningCheck(stopped) } });
+    const server = await serve({ checks: { redis: redisCheck(redis), postgres: postgresCheck(sql), worker: runningCheck(() => stopped.isRunning()) } });
     const { status, body } = await healthz(server);
     expect(status).toBe(503);
     expect(body.checks.worker).toMatchObject({ ok: false, error: "worker is not running" });
