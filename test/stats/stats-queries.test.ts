@@ -14,7 +14,7 @@ interface Row {
   prompt: number;
   completion: number;
   success: boolean;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, string>;
   at: string;
 }
 
