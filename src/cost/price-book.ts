@@ -109,7 +109,8 @@ export function getPriceBook(): PriceBook {
     const settings = getTrackerSettings();
     current = createPriceBook({
       pricesPath: settings.pricesPath,
-      overrides: settings.priceOverrides === undefined ? undefined : parsePriceOverrides("LLM_TRACKER_PRICE_OVERRIDES", settings.priceOverrides),
+      // createPriceBook checks the overrides (the cost module owns the price format).
+      overrides: settings.priceOverrides as PriceOverrides | undefined,
       azureDeployments: settings.azureDeployments,
     });
   }
