@@ -77,6 +77,8 @@ export class UsageProducer {
   private readonly sending = new Set<Batch>();
   private readonly spilling = new Set<Batch>();
   private waiters: FlushWaiter[] = [];
+  /** Events in `spilling`: already on their way to disk, so they do not count against the buffer. */
+  private spillingCount = 0;
 
   private drainScheduled = false;
   private draining = false;
@@ -108,6 +110,7 @@ export class UsageProducer {
       maxReconnectDelayMs: this.options.maxRetryDelayMs,
     });
     this.connection.on("error", (error: Error) => this.noteRedisAway(error));
+    this.connection.on("reconnecting", () => this.noteRedisAway(new Error("connection to Redis lost")));
     this.connection.on("ready", () => this.onRedisReady());
     this.queue = this.createQueue();
   }
@@ -120,7 +123,7 @@ export class UsageProducer {
       this.held += 1;
       return;
     }
-    if (this.held >= this.options.bufferSize) this.spillWaiting(`buffer full (${this.options.bufferSize} events)`);
+    if (this.held - this.spillingCount >= this.options.bufferSize) this.spillWaiting(`buffer full (${this.options.bufferSize} events)`);
     if (this.buffer.length === 0) this.bufferFirstSeq = this.nextSeq;
     this.buffer.push(event);
     this.nextSeq += 1;
@@ -144,7 +147,9 @@ export class UsageProducer {
     const done = new Promise<void>((resolve) => this.waiters.push({ untilSeq, resolve }));
     // A referenced timer: keeps the process alive until the flush is over (our socket is unref'd).
     const deadline = setTimeout(() => this.spillWaiting("flush timed out waiting for Redis"), this.options.flushTimeoutMs);
-    if (this.connection.status !== "ready") {
+    // While the first connection is still being made, wait for it (up to the deadline);
+    // once Redis has failed us, do not wait on it.
+    if (this.redisAway && this.connection.status !== "ready") {
       this.spillWaiting("Redis unreachable at flush");
     } else {
       // Retry now rather than after the current backoff.
@@ -235,7 +240,7 @@ export class UsageProducer {
         }
         this.onSendSucceeded();
       }
-      if (this.connection.status !== "ready" && this.held > 0 && this.waiters.length > 0) this.spillWaiting("Redis unreachable during flush");
+      if (this.redisAway && this.connection.status !== "ready" && this.waiters.length > 0) this.spillWaiting("Redis unreachable during flush");
     } finally {
       this.draining = false;
     }
@@ -298,6 +303,8 @@ export class UsageProducer {
   }
 
   private noteRedisAway(error: unknown): void {
+    // A flush waiting on Redis stops waiting as soon as Redis is known to be away.
+    if (this.waiters.length > 0 && this.connection.status !== "ready") this.spillWaiting("Redis unreachable during flush");
     if (this.redisAway) return;
     this.redisAway = true;
     // Logged once per outage, not per reconnection attempt; the URL without credentials.
@@ -324,6 +331,7 @@ export class UsageProducer {
     const unit: Batch = { firstSeq: Math.min(...batches.map((b) => b.firstSeq)), events: batches.flatMap((b) => b.events) };
     const count = unit.events.length;
     this.spilling.add(unit);
+    this.spillingCount += count;
     this.spool.append(unit.events).then(
       () => {
         this.counters.spooled += count;
@@ -336,6 +344,7 @@ export class UsageProducer {
       },
     ).finally(() => {
       this.spilling.delete(unit);
+      this.spillingCount -= count;
       this.settle(count);
     });
   }

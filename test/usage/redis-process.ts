@@ -1,0 +1,50 @@
+// Starts and stops a real extra redis-server on a given port, so tests can make
+// Redis unreachable for the producer and bring it back later.
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** A TCP port nothing listens on (just released by the OS). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function answers(port: number): Promise<boolean> {
+  try {
+    const { stdout } = await run("redis-cli", ["-p", String(port), "ping"]);
+    return stdout.trim() === "PONG";
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `redis-server --port <port>` without persistence and waits until it answers PING. */
+export async function startRedis(port: number): Promise<void> {
+  const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], { stdio: "ignore", detached: false });
+  child.unref();
+  for (let i = 0; i < 200; i++) {
+    if (await answers(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`redis-server on port ${port} did not start`);
+}
+
+/** Stops the server started on `port` (no save). */
+export async function stopRedis(port: number): Promise<void> {
+  await run("redis-cli", ["-p", String(port), "shutdown", "nosave"]).catch(() => {});
+}
+
+/** Polls `check` until it returns true; fails after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
