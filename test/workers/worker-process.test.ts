@@ -1,0 +1,141 @@
+// The worker as a process: SIGKILL mid-flow loses and duplicates nothing;
+// SIGTERM writes what it holds and exits within its bound, even with Redis gone.
+import { Queue } from "bullmq";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runMigrations } from "../../src/db/migrate.js";
+import { TEST_REDIS_URL } from "../support/services.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { obliterateQueue, testQueueName } from "../support/test-queue.js";
+import { addEventJobs, makeEvent, waitFor } from "./helpers/usage-events.js";
+import { startTcpProxy } from "./helpers/tcp-proxy.js";
+import { spawnWorker, type WorkerProcess } from "./helpers/worker-process.js";
+
+let db: TestDatabase;
+let sql: postgres.Sql;
+const queues: string[] = [];
+const children: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await runMigrations(db.url);
+  sql = postgres(db.url, { max: 1, onnotice: () => {} });
+});
+
+afterAll(async () => {
+  for (const w of children) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+  await sql?.end();
+  for (const name of queues) await obliterateQueue(name);
+  await db?.drop();
+});
+
+function newQueue(): string {
+  const name = testQueueName();
+  queues.push(name);
+  return name;
+}
+
+function start(queueName: string, env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
+  const w = spawnWorker({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, ...env }, args);
+  children.push(w);
+  return w;
+}
+
+async function totals(): Promise<{ rows: number; prompt: number; total: number }> {
+  const [row] = await sql<{ rows: number; prompt: number; total: number }[]>`
+    select count(*)::int as rows, coalesce(sum(prompt_tokens), 0)::int as prompt, coalesce(sum(total_tokens), 0)::int as total
+    from llm_tracker_usage`;
+  return row!;
+}
+
+async function queueCounts(queueName: string) {
+  const queue = new Queue(queueName, { connection: { url: TEST_REDIS_URL } });
+  try {
+    return await queue.getJobCounts("waiting", "active", "delayed", "failed", "completed");
+  } finally {
+    await queue.close();
+  }
+}
+
+describe("worker process", () => {
+  it("keeps every event exactly once when SIGKILLed several times while 20,000 events flow", async () => {
+    const queueName = newQueue();
+    const waves = 4;
+    const jobsPerWave = 50;
+    const eventsPerJob = 100; // 4 × 50 × 100 = 20,000 events
+    let prompt = 0;
+    const wave = (w: number) =>
+      Array.from({ length: jobsPerWave }, (_, j) =>
+        Array.from({ length: eventsPerJob }, (_, e) => {
+          const tokens = 1 + ((w * 7 + j * 3 + e) % 50);
+          prompt += tokens;
+          return makeEvent({ prompt_tokens: tokens, completion_tokens: 1, total_tokens: tokens + 1 });
+        }),
+      );
+    // Short locks so a killed worker's jobs come back within seconds, not the default 30 s.
+    const args = ["--lock-duration-ms", "1500"];
+    const killedAt: number[] = [];
+    for (let w = 0; w < waves; w += 1) {
+      const worker = start(queueName, { LLM_TRACKER_LOG_LEVEL: "warn" }, args);
+      const before = (await totals()).rows;
+      await addEventJobs(queueName, wave(w));
+      // Kill as soon as this worker has committed something, while the rest of its jobs are in flight.
+      await waitFor(async () => (await totals()).rows > before, 30_000, `rows from worker ${w}`);
+      worker.child.kill("SIGKILL");
+      expect((await worker.exited).signal).toBe("SIGKILL");
+      killedAt.push((await totals()).rows);
+    }
+    expect(killedAt.some((rows, i) => rows < (i + 1) * jobsPerWave * eventsPerJob)).toBe(true); // killed mid-flow
+
+    const last = start(queueName, { LLM_TRACKER_LOG_LEVEL: "warn" }, args);
+    await waitFor(async () => (await totals()).rows === 20_000, 45_000, "all 20,000 rows after restart");
+    await waitFor(async () => (await queueCounts(queueName)).active + (await queueCounts(queueName)).waiting === 0, 20_000, "queue drained");
+    expect(await totals()).toEqual({ rows: 20_000, prompt, total: prompt + 20_000 });
+    expect((await queueCounts(queueName)).failed).toBe(0);
+    last.child.kill("SIGTERM");
+    expect((await last.exited).code).toBe(0);
+  });
+
+  it("on SIGTERM writes the events it holds and exits", async () => {
+    const queueName = newQueue();
+    // A flush interval far beyond the test: only the shutdown can write this partial batch.
+    const worker = start(queueName, { LLM_TRACKER_FLUSH_MS: "600000" }, ["--shutdown-timeout-ms", "5000"]);
+    await waitFor(() => worker.output().includes("usage worker consuming"), 20_000, "worker started");
+    const events = Array.from({ length: 30 }, () => makeEvent());
+    const before = (await totals()).rows;
+    await addEventJobs(queueName, [events.slice(0, 10), events.slice(10)]);
+    await waitFor(async () => (await queueCounts(queueName)).active === 2, 10_000, "both jobs taken");
+    expect((await totals()).rows).toBe(before);
+
+    worker.child.kill("SIGTERM");
+    const exit = await Promise.race([worker.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 15_000))]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where id = any(${events.map((e) => e.id)}::uuid[])`;
+    expect(row!.n).toBe(30);
+    expect(await queueCounts(queueName)).toMatchObject({ active: 0, waiting: 0, failed: 0 });
+  });
+
+  it("on SIGTERM exits within its shutdown timeout even when Redis is unreachable", async () => {
+    const queueName = newQueue();
+    const redisProxy = await startTcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), new URL(TEST_REDIS_URL).hostname);
+    try {
+      const viaProxy = new URL(TEST_REDIS_URL);
+      viaProxy.port = String(redisProxy.port);
+      const worker = start(queueName, { REDIS_URL: viaProxy.toString(), LLM_TRACKER_FLUSH_MS: "600000" }, ["--shutdown-timeout-ms", "2000"]);
+      const held = [makeEvent(), makeEvent()];
+      await addEventJobs(queueName, [held]);
+      await waitFor(async () => (await queueCounts(queueName)).active === 1, 20_000, "job taken");
+
+      await redisProxy.cut();
+      worker.child.kill("SIGTERM");
+      // Bound: the 2 s shutdown timeout plus the forced close (≤ 3 s) plus process start-up slack.
+      const exit = await Promise.race([worker.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 8_000))]);
+      expect(exit).not.toBe("hung");
+      // Its events were written on the way out; the job itself could not be acknowledged and will be redelivered.
+      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where id = any(${held.map((e) => e.id)}::uuid[])`;
+      expect(row!.n).toBe(2);
+    } finally {
+      await redisProxy.close();
+    }
+  });
+});
