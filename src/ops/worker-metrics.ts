@@ -86,10 +86,22 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     registers,
   });
 
-  const queueUp = new Gauge({
+  // Both queue gauges report one read per scrape: the registry collects every metric at
+  // once, so the second collect() joins the read the first one started.
+  let pendingRead: Promise<{ [state: string]: number } | undefined> | undefined;
+  const readQueue = () =>
+    (pendingRead ??= (queue ? withTimeout(queue.getJobCounts(...QUEUE_STATES), queueTimeoutMs) : Promise.reject(new Error("no queue")))
+      .catch(() => undefined)
+      .finally(() => {
+        pendingRead = undefined;
+      }));
+  new Gauge({
     name: "llm_tracker_queue_up",
     help: "1 when the queue counts were read from Redis during this scrape, 0 otherwise.",
     registers,
+    async collect() {
+      this.set((await readQueue()) ? 1 : 0);
+    },
   });
   new Gauge({
     name: "llm_tracker_queue_jobs",
@@ -97,12 +109,10 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     labelNames: ["state"],
     registers,
     async collect() {
+      const counts = await readQueue();
       // Stale numbers would look healthy while Redis is away, so a failed read clears them.
       this.reset();
-      const counts = queue ? await withTimeout(queue.getJobCounts(...QUEUE_STATES), queueTimeoutMs).catch(() => undefined) : undefined;
-      queueUp.set(counts ? 1 : 0);
-      if (!counts) return;
-      for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      if (counts) for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
     },
   });
   new Gauge({

@@ -109,6 +109,13 @@ describe("worker metrics at /metrics", () => {
     }
   });
 
+  it("reports the queue as read on the very first scrape (both queue gauges share one read)", async () => {
+    const fresh = createWorkerMetrics({ queue, defaultMetrics: false });
+    const exposition = parseExposition(await fresh.registry.metrics());
+    expect(sampleValue(exposition, "llm_tracker_queue_up")).toBe(1);
+    expect(exposition.samples.filter((s) => s.name === "llm_tracker_queue_jobs")).toHaveLength(4);
+  });
+
   it("reports the spool directory's total file size, nested files included", async () => {
     await mkdir(join(spoolDir, "pending"), { recursive: true });
     await writeFile(join(spoolDir, "a.ndjson"), "x".repeat(1_000));
