@@ -23,7 +23,7 @@ describe("describeError", () => {
 
   it("cuts long messages to MAX_ERROR_LENGTH after redacting, so a cut never shows half a key", () => {
     const key = "sk-" + "k".repeat(40);
-    const text = describeError(new Error("x".repeat(MAX_ERROR_LENGTH - 20) + key + "y".repeat(100)));
+    const text = describeError(new Error(`${"x".repeat(MAX_ERROR_LENGTH - 20)} ${key} ${"y".repeat(100)}`));
     expect(text.length).toBe(MAX_ERROR_LENGTH);
     expect(text).not.toContain("kkkkk");
   });
