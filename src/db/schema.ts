@@ -2,7 +2,7 @@
 // rows carrying only the contract's columns (for example data migrated from
 // the original Python service) are accepted.
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const llmTrackerUsage = pgTable(
   "llm_tracker_usage",
@@ -28,6 +28,9 @@ export const llmTrackerUsage = pgTable(
     usageReported: boolean("usage_reported"),
     /** When the worker wrote the row. */
     insertedAt: timestamp("inserted_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Exact USD cost from the price table named by `price_version`; null when the model has no price. */
+    costUsd: numeric("cost_usd", { precision: 20, scale: 10 }),
+    priceVersion: text("price_version"),
   },
   (table) => [
     index("llm_tracker_usage_created_at_idx").on(table.createdAt),
@@ -38,3 +41,37 @@ export const llmTrackerUsage = pgTable(
 
 export type UsageRow = typeof llmTrackerUsage.$inferSelect;
 export type NewUsageRow = typeof llmTrackerUsage.$inferInsert;
+
+/**
+ * Running totals per time bucket and per model / user / node, kept exact by
+ * statement-level triggers on llm_tracker_usage (see the rollup migration):
+ * every insert, update and delete of usage rows — by the worker or by anyone
+ * else — adjusts them in the same transaction, so they never drift from the
+ * raw rows. The stats read whole buckets from here and the edges of a range
+ * from the raw table.
+ */
+export const llmTrackerUsageRollup = pgTable(
+  "llm_tracker_usage_rollup",
+  {
+    /** `hour` or `day`, buckets aligned in UTC. */
+    grain: text("grain").notNull(),
+    /** `model`, `user` or `node`. */
+    dimension: text("dimension").notNull(),
+    bucket: timestamp("bucket", { withTimezone: true }).notNull(),
+    /** true for rows whose user_id / node_name is null (then `key` is ''). */
+    keyIsNull: boolean("key_is_null").notNull(),
+    key: text("key").notNull(),
+    calls: bigint("calls", { mode: "number" }).notNull(),
+    successfulCalls: bigint("successful_calls", { mode: "number" }).notNull(),
+    promptTokens: bigint("prompt_tokens", { mode: "number" }).notNull(),
+    completionTokens: bigint("completion_tokens", { mode: "number" }).notNull(),
+    totalTokens: bigint("total_tokens", { mode: "number" }).notNull(),
+    cachedTokens: bigint("cached_tokens", { mode: "number" }).notNull(),
+    reasoningTokens: bigint("reasoning_tokens", { mode: "number" }).notNull(),
+    costUsd: numeric("cost_usd", { precision: 30, scale: 10 }).notNull(),
+    unpricedCalls: bigint("unpriced_calls", { mode: "number" }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.grain, table.dimension, table.bucket, table.keyIsNull, table.key] })],
+);
+
+export type UsageRollupRow = typeof llmTrackerUsageRollup.$inferSelect;
