@@ -23,6 +23,11 @@ export interface BatchWriterOptions {
   sql: Sql;
   batchSize: number;
   flushMs: number;
+  /**
+   * The BullMQ concurrency: once this many jobs wait on the batch no more can
+   * arrive, so the batch is written without waiting for flushMs.
+   */
+  maxJobs: number;
   logger: Logger;
   observer: WorkerObserver | undefined;
   /** First retry delay after a failed write. Default 100 ms. */
@@ -111,7 +116,8 @@ export class BatchWriter {
   private schedule(): void {
     if (this.writing || this.aborted || this.pending.length === 0) return;
     const dueIn = this.pending[0]!.arrivedAt + this.options.flushMs - Date.now();
-    if (this.draining || this.pendingEvents >= this.options.batchSize || dueIn <= 0) {
+    const slotsAllWaiting = this.pending.length >= this.options.maxJobs;
+    if (this.draining || slotsAllWaiting || this.pendingEvents >= this.options.batchSize || dueIn <= 0) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       void this.writeNextBatch();

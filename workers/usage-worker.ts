@@ -34,7 +34,8 @@ export interface UsageWorkerOptions {
   /**
    * Jobs processed at once; they are what fills a batch, so it should be at least
    * batchSize / events-per-job. Default: 2 × batchSize / LLM_TRACKER_JOB_SIZE
-   * (so the next batch fills while one is being written), between 4 and 1000.
+   * (so the next batch fills while one is being written), at least 100 (jobs
+   * often carry fewer events than LLM_TRACKER_JOB_SIZE), at most 1000.
    */
   concurrency?: number;
   /** Apply the shipped migrations before consuming. Default true. */
@@ -116,7 +117,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const queueName = options.queueName ?? settings!.queueName;
   const batchSize = options.batchSize ?? settings!.batchSize;
   const flushMs = options.flushMs ?? settings!.flushMs;
-  const concurrency = options.concurrency ?? Math.min(1_000, Math.max(4, 2 * Math.ceil(batchSize / settings!.jobSize)));
+  const concurrency = options.concurrency ?? Math.min(1_000, Math.max(100, 2 * Math.ceil(batchSize / settings!.jobSize)));
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
@@ -131,7 +132,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     connect_timeout: 10,
     connection: { application_name: "llm-tracker-worker" },
   });
-  const writer = new BatchWriter({ sql, batchSize, flushMs, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
+  const writer = new BatchWriter({ sql, batchSize, flushMs, maxJobs: concurrency, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
   // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.

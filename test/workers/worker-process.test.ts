@@ -48,10 +48,11 @@ async function totals(): Promise<{ rows: number; prompt: number; total: number }
   return row!;
 }
 
-async function queueCounts(queueName: string) {
+async function queueCounts(queueName: string): Promise<{ waiting: number; active: number; delayed: number; failed: number }> {
   const queue = new Queue(queueName, { connection: { url: TEST_REDIS_URL } });
   try {
-    return await queue.getJobCounts("waiting", "active", "delayed", "failed", "completed");
+    const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+    return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0 };
   } finally {
     await queue.close();
   }
@@ -89,7 +90,10 @@ describe("worker process", () => {
 
     const last = start(queueName, { LLM_TRACKER_LOG_LEVEL: "warn" }, args);
     await waitFor(async () => (await totals()).rows === 20_000, 45_000, "all 20,000 rows after restart");
-    await waitFor(async () => (await queueCounts(queueName)).active + (await queueCounts(queueName)).waiting === 0, 20_000, "queue drained");
+    await waitFor(async () => {
+      const counts = await queueCounts(queueName);
+      return counts.active + counts.waiting === 0;
+    }, 20_000, "queue drained");
     expect(await totals()).toEqual({ rows: 20_000, prompt, total: prompt + 20_000 });
     expect((await queueCounts(queueName)).failed).toBe(0);
     last.child.kill("SIGTERM");
