@@ -13,8 +13,9 @@ export interface BenchChild {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnTs(entry: string, args: string[] = [], env: Record<string, string> = {}): BenchChild {
-  const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
+/** `nodeArgs` go before the entry (e.g. `--cpu-prof`). */
+export function spawnTs(entry: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): BenchChild {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
