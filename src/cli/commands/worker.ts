@@ -42,25 +42,41 @@ const workerCommand: CliCommand = {
     "  --concurrency <n>          jobs processed at once (default 2 × batch size / job size)",
     "",
     "Settings come from the environment: REDIS_URL, DATABASE_URL, LLM_TRACKER_QUEUE,",
-    "LLM_TRACKER_BATCH_SIZE, LLM_TRACKER_FLUSH_MS, LLM_TRACKER_JOB_SIZE, LLM_TRACKER_LOG_LEVEL.",
+    "LLM_TRACKER_BATCH_SIZE, LLM_TRACKER_FLUSH_MS, LLM_TRACKER_JOB_SIZE, LLM_TRACKER_LOG_LEVEL,",
+    "LLM_TRACKER_HTTP_PORT (/healthz and /metrics; default 9464, 0 turns it off).",
   ].join("\n"),
   async run(args) {
     const flags = parseFlags(args);
     // Loaded here so `llm-tracker --help` does not load BullMQ.
     const { startUsageWorker } = await import("../../../workers/usage-worker.js");
+    const { startWorkerOps } = await import("../../ops/worker-ops.js");
+    const { getTrackerSettings } = await import("../../config/settings.js");
+    // /healthz answers 503 ("worker not running") while migrations run, so an
+    // orchestrator does not route to or count a worker that is still starting.
+    const ops = await startWorkerOps(getTrackerSettings());
     let stopRequested: (signal: NodeJS.Signals) => void = () => {};
     const stop = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
     const onSignal = (signal: NodeJS.Signals) => stopRequested(signal);
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
 
-    const handle = await Promise.race([startUsageWorker(flags), stop.then(() => undefined)]);
-    if (!handle) return EXIT.ok; // stopped while still starting: nothing was taken from the queue yet
+    const handle = await Promise.race([startUsageWorker({ ...flags, observer: ops.observer }), stop.then(() => undefined)]).catch(
+      async (error: unknown) => {
+        await ops.close();
+        throw error;
+      },
+    );
+    if (!handle) {
+      await ops.close();
+      return EXIT.ok; // stopped while still starting: nothing was taken from the queue yet
+    }
+    ops.watch(handle);
     await stop;
     // A second signal while stopping means "now".
     process.once("SIGTERM", () => process.exit(EXIT.failure));
     process.once("SIGINT", () => process.exit(EXIT.failure));
     await handle.close();
+    await ops.close();
     // Lingering sockets or timers of a forced close must not keep the process alive.
     setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 100).unref();
     return EXIT.ok;

@@ -14,7 +14,7 @@ export interface WorkerProcess {
 
 export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, "worker", ...args], {
-    env: { ...process.env, LLM_TRACKER_LOG_LEVEL: "info", ...env },
+    env: { ...process.env, LLM_TRACKER_LOG_LEVEL: "info", LLM_TRACKER_HTTP_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
