@@ -13,9 +13,10 @@ export interface BenchChild {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** `nodeArgs` go before the entry (e.g. `--cpu-prof`). */
+/** `nodeArgs` go before the entry (e.g. `--cpu-prof`); a `.ts` entry runs through tsx, a `.js` one as is. */
 export function spawnTs(entry: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): BenchChild {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry, ...args], {
+  const loader = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
