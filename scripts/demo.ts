@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
   const [{ before }] = await sql<{ before: number }[]>`select count(*)::int as before from llm_tracker_usage`;
 
+  const since = new Date(); // the stats below cover this run's calls only
   const outcomes = new Map<string, number>();
   const plan = [...Array(18).fill("openai"), ...Array(9).fill("azure_openai"), ...Array(9).fill("gemini")] as const;
   for (const [i, provider] of plan.entries()) {
@@ -79,8 +80,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nRows written by the worker: ${rows - before} of ${plan.length} calls\n`);
 
-  const since = new Date(Date.now() - 60 * 60 * 1000);
-  console.log("getSummaryStats (last hour):", await getSummaryStats(since, undefined, { db: sql }));
+  console.log("getSummaryStats (this run):", await getSummaryStats(since, undefined, { db: sql }));
   console.log("\ngetStatsByModel:");
   console.table(await getStatsByModel(since, undefined, { db: sql }));
   console.log("getStatsByNode:");
