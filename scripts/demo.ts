@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   const worker = await startUsageWorker({ databaseUrl, redisUrl, queueName }); // applies the migrations first
 
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  const [{ before }] = await sql<{ before: number }[]>`select count(*)::int as before from llm_tracker_usage`;
+  const countRows = async () => (await sql<{ rows: number }[]>`select count(*)::int as rows from llm_tracker_usage`)[0]!.rows;
+  const before = await countRows();
 
   const since = new Date(); // the stats below cover this run's calls only
   const outcomes = new Map<string, number>();
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   let rows = before;
   while (rows < expected && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    [{ rows }] = await sql<{ rows: number }[]>`select count(*)::int as rows from llm_tracker_usage`;
+    rows = await countRows();
   }
   console.log(`\nRows written by the worker: ${rows - before} of ${plan.length} calls\n`);
 
