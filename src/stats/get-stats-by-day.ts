@@ -1,9 +1,9 @@
-// Calls and tokens per calendar day, days placed in the caller's time zone.
+// Calls, tokens and cost per calendar day, days placed in the caller's time zone.
 import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { DayStats, StatsOptions } from "./stats-options.js";
-import { inRange, runStatsQuery, toNumber } from "./stats-sql.js";
+import { costColumn, inRange, runStatsQuery, toNumber } from "./stats-sql.js";
 
 /**
  * One entry per day that has rows (days without calls are absent), by date
@@ -19,14 +19,20 @@ export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, 
     () => sql`
       SELECT to_char(day, 'YYYY-MM-DD') AS date,
         count(*)::int8 AS total_calls,
-        coalesce(sum(total_tokens), 0)::int8 AS total_tokens
+        coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
+        ${costColumn(sql)}
       FROM (
-        SELECT (created_at AT TIME ZONE ${range.timeZone})::date AS day, total_tokens
+        SELECT (created_at AT TIME ZONE ${range.timeZone})::date AS day, total_tokens, cost_usd
         FROM llm_tracker_usage
         WHERE ${inRange(sql, range)}
       ) AS usage_by_day
       GROUP BY day
       ORDER BY day ASC`,
   );
-  return rows.map((row) => ({ date: row.date as string, total_calls: toNumber(row.total_calls), total_tokens: toNumber(row.total_tokens) }));
+  return rows.map((row) => ({
+    date: row.date as string,
+    total_calls: toNumber(row.total_calls),
+    total_tokens: toNumber(row.total_tokens),
+    total_cost_usd: toNumber(row.total_cost_usd),
+  }));
 }

@@ -17,7 +17,7 @@ export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput,
     () => sql`
       SELECT node_name, ${tokenTotalsColumns(sql)}
       FROM (
-        SELECT metadata->>'node_name' AS node_name, prompt_tokens, completion_tokens, total_tokens
+        SELECT metadata->>'node_name' AS node_name, prompt_tokens, completion_tokens, total_tokens, cost_usd
         FROM llm_tracker_usage
         WHERE ${inRange(sql, range)}
       ) AS usage_with_node

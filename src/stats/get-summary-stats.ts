@@ -14,7 +14,8 @@ export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput
     () => sql`
       SELECT ${tokenTotalsColumns(sql)},
         count(*) FILTER (WHERE success)::int8 AS successful_calls,
-        count(*) FILTER (WHERE NOT success)::int8 AS failed_calls
+        count(*) FILTER (WHERE NOT success)::int8 AS failed_calls,
+        count(*) FILTER (WHERE cost_usd IS NULL)::int8 AS unpriced_calls
       FROM llm_tracker_usage
       WHERE ${inRange(sql, range)}`,
   );
@@ -27,5 +28,7 @@ export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput
     total_calls: totals.total_calls,
     successful_calls: toNumber(row!.successful_calls),
     failed_calls: toNumber(row!.failed_calls),
+    total_cost_usd: totals.total_cost_usd,
+    unpriced_calls: toNumber(row!.unpriced_calls),
   };
 }

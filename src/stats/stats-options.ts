@@ -17,12 +17,14 @@ export interface StatsOptions {
   db?: StatsDatabase;
 }
 
-/** Token sums and call count shared by the grouped results. */
+/** Token sums, call count and cost shared by the grouped results. */
 export interface TokenTotals {
   total_calls: number;
   total_prompt_tokens: number;
   total_completion_tokens: number;
   total_tokens: number;
+  /** USD of the priced calls, rounded to 1e-6 (unpriced calls add nothing). */
+  total_cost_usd: number;
 }
 
 export interface SummaryStats {
@@ -32,6 +34,10 @@ export interface SummaryStats {
   total_calls: number;
   successful_calls: number;
   failed_calls: number;
+  /** USD of the priced calls, rounded to 1e-6 (unpriced calls add nothing). */
+  total_cost_usd: number;
+  /** Calls whose model had no price (cost null); re-price them with recomputeCosts. */
+  unpriced_calls: number;
 }
 
 export interface ModelStats extends TokenTotals {
@@ -43,6 +49,8 @@ export interface DayStats {
   date: string;
   total_calls: number;
   total_tokens: number;
+  /** USD of the priced calls, rounded to 1e-6. */
+  total_cost_usd: number;
 }
 
 export interface UserStats extends TokenTotals {

@@ -1,5 +1,5 @@
-// SQL pieces every stats query shares: the date-range condition, the token
-// totals, and turning Postgres' bigint text into JavaScript numbers.
+// SQL pieces every stats query shares: the date-range condition, the token and
+// cost totals, and turning Postgres' bigint text into JavaScript numbers.
 import type { PendingQuery, Row, Sql } from "postgres";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
 import type { Bound, DateRange } from "./date-range.js";
@@ -22,7 +22,16 @@ export function tokenTotalsColumns(sql: Sql): Fragment {
     count(*)::int8 AS total_calls,
     coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
-    coalesce(sum(total_tokens), 0)::int8 AS total_tokens`;
+    coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
+    ${costColumn(sql)}`;
+}
+
+/**
+ * USD summed exactly in numeric, then rounded to 1e-6 and returned as a float8
+ * (a JS number); rows without a price add nothing. Exact values stay in the table.
+ */
+export function costColumn(sql: Sql): Fragment {
+  return sql`round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd`;
 }
 
 /** Reads the columns of tokenTotalsColumns() back as numbers. */
@@ -32,6 +41,7 @@ export function toTokenTotals(row: Row): TokenTotals {
     total_prompt_tokens: toNumber(row.total_prompt_tokens),
     total_completion_tokens: toNumber(row.total_completion_tokens),
     total_tokens: toNumber(row.total_tokens),
+    total_cost_usd: toNumber(row.total_cost_usd),
   };
 }
 

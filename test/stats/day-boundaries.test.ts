@@ -55,31 +55,31 @@ const tokens = async (start?: string | Date, end?: string | Date, timeZone?: str
 describe("getStatsByDay", () => {
   it("groups by UTC days by default", async () => {
     expect(await getStatsByDay(undefined, undefined, { db })).toEqual([
-      { date: "2026-03-07", total_calls: 3, total_tokens: 1 + 4 + 8 },
-      { date: "2026-03-08", total_calls: 3, total_tokens: 2 + 16 + 32 },
-      { date: "2026-03-09", total_calls: 2, total_tokens: 64 + 128 },
+      { date: "2026-03-07", total_calls: 3, total_tokens: 1 + 4 + 8, total_cost_usd: 0 },
+      { date: "2026-03-08", total_calls: 3, total_tokens: 2 + 16 + 32, total_cost_usd: 0 },
+      { date: "2026-03-09", total_calls: 2, total_tokens: 64 + 128, total_cost_usd: 0 },
     ]);
   });
 
   it("groups by Shanghai days", async () => {
     expect(await getStatsByDay(undefined, undefined, { db, timeZone: "Asia/Shanghai" })).toEqual([
-      { date: "2026-03-07", total_calls: 1, total_tokens: 4 },
-      { date: "2026-03-08", total_calls: 5, total_tokens: 1 + 2 + 8 + 16 + 32 },
-      { date: "2026-03-09", total_calls: 2, total_tokens: 64 + 128 },
+      { date: "2026-03-07", total_calls: 1, total_tokens: 4, total_cost_usd: 0 },
+      { date: "2026-03-08", total_calls: 5, total_tokens: 1 + 2 + 8 + 16 + 32, total_cost_usd: 0 },
+      { date: "2026-03-09", total_calls: 2, total_tokens: 64 + 128, total_cost_usd: 0 },
     ]);
   });
 
   it("groups by New York days across the DST switch", async () => {
     expect(await getStatsByDay(undefined, undefined, { db, timeZone: "America/New_York" })).toEqual([
-      { date: "2026-03-07", total_calls: 5, total_tokens: 1 + 2 + 4 + 8 + 16 },
-      { date: "2026-03-08", total_calls: 2, total_tokens: 32 + 64 },
-      { date: "2026-03-09", total_calls: 1, total_tokens: 128 },
+      { date: "2026-03-07", total_calls: 5, total_tokens: 1 + 2 + 4 + 8 + 16, total_cost_usd: 0 },
+      { date: "2026-03-08", total_calls: 2, total_tokens: 32 + 64, total_cost_usd: 0 },
+      { date: "2026-03-09", total_calls: 1, total_tokens: 128, total_cost_usd: 0 },
     ]);
   });
 
   it("keeps only the days of the range, each day in the same zone as the bounds", async () => {
     expect(await getStatsByDay("2026-03-08", "2026-03-08", { db, timeZone: "America/New_York" })).toEqual([
-      { date: "2026-03-08", total_calls: 2, total_tokens: 96 },
+      { date: "2026-03-08", total_calls: 2, total_tokens: 96, total_cost_usd: 0 },
     ]);
   });
 });

@@ -90,6 +90,8 @@ describe("getSummaryStats", () => {
       total_calls: 6,
       successful_calls: 4,
       failed_calls: 2,
+      total_cost_usd: 0,
+      unpriced_calls: 6,
     });
   });
 
@@ -112,6 +114,8 @@ describe("getSummaryStats", () => {
       total_calls: 0,
       successful_calls: 0,
       failed_calls: 0,
+      total_cost_usd: 0,
+      unpriced_calls: 0,
     });
   });
 });
@@ -119,10 +123,10 @@ describe("getSummaryStats", () => {
 describe("getStatsByModel", () => {
   it("lists models by total_tokens descending, ties by model name", async () => {
     expect(await getStatsByModel(...MARCH_10, { db })).toEqual([
-      { model: "gemini-2.5-flash", total_calls: 2, total_prompt_tokens: 1300, total_completion_tokens: 150, total_tokens: 1450 },
-      { model: "a-model", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450 },
-      { model: "gpt-4o", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450 },
-      { model: "claude", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0 },
+      { model: "gemini-2.5-flash", total_calls: 2, total_prompt_tokens: 1300, total_completion_tokens: 150, total_tokens: 1450, total_cost_usd: 0 },
+      { model: "a-model", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0 },
+      { model: "gpt-4o", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
+      { model: "claude", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0 },
     ]);
   });
 });
@@ -130,11 +134,11 @@ describe("getStatsByModel", () => {
 describe("getStatsByUser", () => {
   it("groups calls without a user under null and breaks ties by user id", async () => {
     expect(await getStatsByUser(...MARCH_10, { db })).toEqual([
-      { user_id: null, total_calls: 1, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000 },
-      { user_id: "u1", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450 },
-      { user_id: "u2", total_calls: 1, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450 },
-      { user_id: "u4", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450 },
-      { user_id: "u3", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0 },
+      { user_id: null, total_calls: 1, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0 },
+      { user_id: "u1", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
+      { user_id: "u2", total_calls: 1, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
+      { user_id: "u4", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0 },
+      { user_id: "u3", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0 },
     ]);
   });
 
@@ -150,9 +154,9 @@ describe("getStatsByUser", () => {
 describe("getStatsByNode", () => {
   it("groups by metadata.node_name, rows without one under null", async () => {
     expect(await getStatsByNode(...MARCH_10, { db })).toEqual([
-      { node_name: null, total_calls: 2, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000 },
-      { node_name: "summarize", total_calls: 2, total_prompt_tokens: 700, total_completion_tokens: 200, total_tokens: 900 },
-      { node_name: "interpret", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450 },
+      { node_name: null, total_calls: 2, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0 },
+      { node_name: "summarize", total_calls: 2, total_prompt_tokens: 700, total_completion_tokens: 200, total_tokens: 900, total_cost_usd: 0 },
+      { node_name: "interpret", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
     ]);
   });
 
@@ -175,6 +179,8 @@ describe("an empty table", () => {
       total_calls: 0,
       successful_calls: 0,
       failed_calls: 0,
+      total_cost_usd: 0,
+      unpriced_calls: 0,
     });
     expect(await getStatsByModel(undefined, undefined, options)).toEqual([]);
     expect(await getStatsByDay(undefined, undefined, options)).toEqual([]);

@@ -44,8 +44,8 @@ describe("llm-tracker stats", () => {
     const result = await cli("by-day", "--tz", "America/New_York", "--json");
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
-      { date: "2026-03-07", total_calls: 1, total_tokens: 15 },
-      { date: "2026-03-08", total_calls: 1, total_tokens: 30 },
+      { date: "2026-03-07", total_calls: 1, total_tokens: 15, total_cost_usd: 0 },
+      { date: "2026-03-08", total_calls: 1, total_tokens: 30, total_cost_usd: 0 },
     ]);
   });
 
@@ -58,10 +58,10 @@ describe("llm-tracker stats", () => {
     const result = await cli("by-user");
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^user_id\s+total_calls\s+total_prompt_tokens\s+total_completion_tokens\s+total_tokens$/);
+    expect(lines[0]).toMatch(/^user_id\s+total_calls\s+total_prompt_tokens\s+total_completion_tokens\s+total_tokens\s+total_cost_usd$/);
     expect(lines.slice(2).map((line) => line.split(/\s+/))).toEqual([
-      ["-", "1", "20", "10", "30"],
-      ["u1", "1", "10", "5", "15"],
+      ["-", "1", "20", "10", "30", "0"],
+      ["u1", "1", "10", "5", "15", "0"],
     ]);
   });
 
