@@ -303,7 +303,8 @@ function parseProvider(): ProviderSettings {
     return {
       provider,
       apiKey: c.api_key,
-      apiBase: c.api_base,
+      // Portal copies often end in /openai; the SDK adds that segment itself.
+      apiBase: c.api_base.replace(/\/+$/, "").replace(/\/openai$/, ""),
       deployment,
       apiVersion: c.api_version,
       model: c.model ?? deployment,

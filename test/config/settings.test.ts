@@ -74,6 +74,11 @@ describe("provider settings", () => {
     expect(getProviderSettings()).toMatchObject({ provider: "gemini", apiKey: SECRET, model: DEFAULTS.geminiModel });
   });
 
+  it("accepts an Azure endpoint copied with a trailing /openai/", () => {
+    configure({ LLM_PROVIDER: "azure_openai", AZURE_OPENAI_CONFIG: { api_key: SECRET, api_base: "https://x.openai.azure.com/openai/", deployment: "d" } });
+    expect(getProviderSettings()).toMatchObject({ apiBase: "https://x.openai.azure.com" });
+  });
+
   it("names the missing key in ConfigError", () => {
     expect(configError(() => getProviderSettings()).key).toBe("LLM_PROVIDER");
     configure({ LLM_PROVIDER: "openai" });
