@@ -3,9 +3,8 @@
 // away is retried with capped backoff; a row Postgres refuses is isolated by
 // bisecting the batch, so the rest of the batch still commits.
 import type { Sql } from "postgres";
-import { insertUsageRows } from "../src/db/insert-usage-rows.js";
+import { insertUsageRows, type UsageRow } from "../src/db/insert-usage-rows.js";
 import type { Logger } from "../src/logger.js";
-import type { UsageEvent } from "../src/usage/usage-event.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
 import type { WorkerObserver } from "./usage-worker.js";
 
@@ -37,7 +36,7 @@ export interface BatchWriterOptions {
 }
 
 interface Entry {
-  events: UsageEvent[];
+  events: UsageRow[];
   jobId: string | undefined;
   arrivedAt: number;
   rejected: RejectedEvent[];
@@ -46,7 +45,7 @@ interface Entry {
 }
 
 interface Item {
-  event: UsageEvent;
+  event: UsageRow;
   entry: Entry;
 }
 
@@ -82,7 +81,7 @@ export class BatchWriter {
    * (or refused as poison). A database outage is waited out; rejects only with
    * WriterAborted, after abort().
    */
-  write(events: UsageEvent[], jobId: string | undefined): Promise<WriteOutcome> {
+  write(events: UsageRow[], jobId: string | undefined): Promise<WriteOutcome> {
     if (this.aborted) return Promise.reject(new WriterAborted());
     return new Promise((resolve, reject) => {
       this.pending.push({ events, jobId, arrivedAt: Date.now(), rejected: [], resolve, reject });

@@ -12,13 +12,15 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { getTrackerSettings } from "../src/config/settings.js";
+import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
+import { priceRow } from "../src/cost/price-row.js";
+import type { UsageRow } from "../src/db/insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
-import type { UsageEvent } from "../src/usage/usage-event.js";
 
 export interface UsageWorkerOptions {
   /** Default: REDIS_URL. */
@@ -42,6 +44,12 @@ export interface UsageWorkerOptions {
   migrate?: boolean;
   /** Default: a pino logger at LLM_TRACKER_LOG_LEVEL. */
   logger?: Logger;
+  /**
+   * Prices each row's cost_usd and price_version. Default: the configured price
+   * book (LLM_TRACKER_PRICES, LLM_TRACKER_PRICE_OVERRIDES,
+   * LLM_TRACKER_AZURE_DEPLOYMENTS), read once at start; restart to pick up an edited file.
+   */
+  priceBook?: PriceBook;
   /** Hooks for metrics; called synchronously, keep them cheap. */
   observer?: WorkerObserver;
   /**
@@ -67,6 +75,8 @@ export interface WorkerObserver {
   batchWritten?(info: { events: number; inserted: number; durationMs: number }): void;
   retry?(info: { attempt: number; delayMs: number; error: string }): void;
   poison?(info: { eventId: string | null; jobId: string | undefined; reason: string }): void;
+  /** A job's events were committed and `events` of them had no price (cost null). */
+  unpriced?(info: { events: number }): void;
 }
 
 export interface UsageWorkerHandle {
@@ -122,6 +132,8 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
   const observer = options.observer;
+  // Read before anything connects: a bad price file stops the worker at start, naming the setting.
+  const priceBook = options.priceBook ?? getPriceBook();
 
   logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
   if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger);
@@ -147,12 +159,15 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       logger.warn({ jobId: job.id, reason }, "poison job");
       throw new UnrecoverableError(reason);
     }
-    const accepted: UsageEvent[] = [];
+    const accepted: UsageRow[] = [];
+    let unpriced = 0;
     const refused: RejectedEvent[] = [];
     for (const candidate of raw) {
       const prepared = prepareEvent(candidate);
       if (prepared.ok) {
-        accepted.push(prepared.event);
+        const price = priceRow(priceBook, prepared.event, logger);
+        if (price.cost_usd === null) unpriced += 1;
+        accepted.push({ ...prepared.event, ...price });
       } else {
         refused.push({ eventId: prepared.eventId, reason: prepared.reason });
         observer?.poison?.({ eventId: prepared.eventId, jobId: job.id, reason: prepared.reason });
@@ -160,6 +175,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       }
     }
     if (accepted.length > 0) refused.push(...(await writer.write(accepted, job.id)).rejected);
+    if (unpriced > 0) observer?.unpriced?.({ events: unpriced });
     // Failed, not retried: its good events are committed, and replaying it later is harmless (ON CONFLICT DO NOTHING).
     if (refused.length > 0) throw new UnrecoverableError(describePoison(refused, raw.length));
   }

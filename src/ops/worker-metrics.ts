@@ -16,6 +16,8 @@ export interface WorkerObserver {
   retry?(info: { attempt: number; delayMs: number; error: unknown }): void;
   /** An event that can never be written (invalid, rejected by Postgres) was set aside. */
   poison?(info: { eventId?: string | null | undefined; jobId?: string | undefined; reason: string }): void;
+  /** Events written without a price (their model is not in the price table). */
+  unpriced?(info: { events: number }): void;
 }
 
 /** The queue's job counts; a BullMQ `Queue` fits. The caller owns it and closes it. */
@@ -80,6 +82,11 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     help: "Usage events that can never be written and were set aside.",
     registers,
   });
+  const unpriced = new Counter({
+    name: "llm_tracker_unpriced_events_total",
+    help: "Usage events written with cost_usd null: their model has no price (add it, then recomputeCosts).",
+    registers,
+  });
   const retries = new Counter({
     name: "llm_tracker_insert_retries_total",
     help: "INSERT attempts that failed and were retried.",
@@ -140,6 +147,9 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
     poison() {
       poison.inc();
+    },
+    unpriced({ events }) {
+      unpriced.inc(events);
     },
   };
 

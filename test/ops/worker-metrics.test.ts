@@ -51,6 +51,7 @@ describe("worker metrics at /metrics", () => {
       llm_tracker_insert_duration_seconds: "histogram",
       llm_tracker_poison_events_total: "counter",
       llm_tracker_insert_retries_total: "counter",
+      llm_tracker_unpriced_events_total: "counter",
       llm_tracker_queue_up: "gauge",
       llm_tracker_queue_jobs: "gauge",
       llm_tracker_spool_bytes: "gauge",
@@ -66,6 +67,7 @@ describe("worker metrics at /metrics", () => {
     metrics.observer.retry({ attempt: 1, delayMs: 500, error: new Error("connection refused") });
     metrics.observer.poison({ eventId: "not-a-uuid", jobId: "7", reason: "invalid event" });
     metrics.observer.poison({ eventId: undefined, jobId: "8", reason: "invalid job" });
+    metrics.observer.unpriced({ events: 3 });
     const after = await scrape();
 
     const moved = (name: string, labels: Record<string, string> = {}) =>
@@ -84,6 +86,7 @@ describe("worker metrics at /metrics", () => {
     expect(moved("llm_tracker_insert_duration_seconds_bucket", { le: "5" })).toBe(2);
     expect(moved("llm_tracker_insert_retries_total")).toBe(1);
     expect(moved("llm_tracker_poison_events_total")).toBe(2);
+    expect(moved("llm_tracker_unpriced_events_total")).toBe(3);
   });
 
   it("reads the queue gauges from the real queue at scrape time, one per state", async () => {
