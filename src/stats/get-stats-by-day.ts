@@ -3,7 +3,8 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { DayStats, StatsOptions } from "./stats-options.js";
-import { costColumn, inRange, runStatsQuery, toNumber } from "./stats-sql.js";
+import { costColumn, runStatsQuery, toNumber } from "./stats-sql.js";
+import { fromUsageDays } from "./usage-sources.js";
 
 /**
  * One entry per day that has rows (days without calls are absent), by date
@@ -12,22 +13,18 @@ import { costColumn, inRange, runStatsQuery, toNumber } from "./stats-sql.js";
 export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<DayStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
-  // The day is computed in a subquery so the time-zone parameter appears once;
-  // it is returned as text, never as a JS Date (which would shift it by the host's zone).
-  const rows = await runStatsQuery(
-    range,
-    () => sql`
-      SELECT to_char(day, 'YYYY-MM-DD') AS date,
-        count(*)::int8 AS total_calls,
+  // The day is returned as text, never as a JS Date (which would shift it by the host's zone).
+  const rows = await runStatsQuery(range, () =>
+    fromUsageDays(
+      sql,
+      range,
+      sql`to_char(day, 'YYYY-MM-DD') AS date,
+        sum(calls)::int8 AS total_calls,
         coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-        ${costColumn(sql)}
-      FROM (
-        SELECT (created_at AT TIME ZONE ${range.timeZone})::date AS day, total_tokens, cost_usd
-        FROM llm_tracker_usage
-        WHERE ${inRange(sql, range)}
-      ) AS usage_by_day
-      GROUP BY day
-      ORDER BY day ASC`,
+        ${costColumn(sql)}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls; a day of only those had no rows.
+      sql`GROUP BY day HAVING sum(calls) > 0 ORDER BY day ASC`,
+    ),
   );
   return rows.map((row) => ({
     date: row.date as string,

@@ -3,7 +3,8 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { ModelStats, StatsOptions } from "./stats-options.js";
-import { inRange, runStatsQuery, toTokenTotals, tokenTotalsColumns } from "./stats-sql.js";
+import { runStatsQuery, toTokenTotals } from "./stats-sql.js";
+import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /** One entry per model, by `total_tokens` descending, ties by model name (byte order). */
 export async function getStatsByModel(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<ModelStats[]> {
@@ -11,12 +12,15 @@ export async function getStatsByModel(startDate?: DateInput, endDate?: DateInput
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(
     range,
-    () => sql`
-      SELECT model, ${tokenTotalsColumns(sql)}
-      FROM llm_tracker_usage
-      WHERE ${inRange(sql, range)}
-      GROUP BY model
-      ORDER BY total_tokens DESC, model COLLATE "C" ASC`,
+    () =>
+      fromUsageParts(
+        sql,
+        range,
+        "model",
+        sql`model, ${summedTotalsColumns(sql)}`,
+        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+        sql`GROUP BY model HAVING sum(calls) > 0 ORDER BY total_tokens DESC, model COLLATE "C" ASC`,
+      ),
   );
   return rows.map((row) => ({ model: row.model as string, ...toTokenTotals(row) }));
 }

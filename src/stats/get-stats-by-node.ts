@@ -3,7 +3,8 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { NodeStats, StatsOptions } from "./stats-options.js";
-import { inRange, runStatsQuery, toTokenTotals, tokenTotalsColumns } from "./stats-sql.js";
+import { runStatsQuery, toTokenTotals } from "./stats-sql.js";
+import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /**
  * One entry per `metadata.node_name` (rows without one grouped under `null`),
@@ -14,15 +15,15 @@ export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput,
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(
     range,
-    () => sql`
-      SELECT node_name, ${tokenTotalsColumns(sql)}
-      FROM (
-        SELECT metadata->>'node_name' AS node_name, prompt_tokens, completion_tokens, total_tokens, cost_usd
-        FROM llm_tracker_usage
-        WHERE ${inRange(sql, range)}
-      ) AS usage_with_node
-      GROUP BY node_name
-      ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
+    () =>
+      fromUsageParts(
+        sql,
+        range,
+        "node",
+        sql`node_name, ${summedTotalsColumns(sql)}`,
+        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+        sql`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
+      ),
   );
   return rows.map((row) => ({ node_name: (row.node_name as string | null) ?? null, ...toTokenTotals(row) }));
 }

@@ -3,7 +3,8 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { StatsOptions, UserStats } from "./stats-options.js";
-import { inRange, runStatsQuery, toTokenTotals, tokenTotalsColumns } from "./stats-sql.js";
+import { runStatsQuery, toTokenTotals } from "./stats-sql.js";
+import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /**
  * One entry per `user_id` (calls without a user grouped under `null`), by
@@ -14,12 +15,15 @@ export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput,
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(
     range,
-    () => sql`
-      SELECT user_id, ${tokenTotalsColumns(sql)}
-      FROM llm_tracker_usage
-      WHERE ${inRange(sql, range)}
-      GROUP BY user_id
-      ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST`,
+    () =>
+      fromUsageParts(
+        sql,
+        range,
+        "user",
+        sql`user_id, ${summedTotalsColumns(sql)}`,
+        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+        sql`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST`,
+      ),
   );
   return rows.map((row) => ({ user_id: (row.user_id as string | null) ?? null, ...toTokenTotals(row) }));
 }

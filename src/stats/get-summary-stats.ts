@@ -3,7 +3,8 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { StatsOptions, SummaryStats } from "./stats-options.js";
-import { inRange, runStatsQuery, toNumber, toTokenTotals, tokenTotalsColumns } from "./stats-sql.js";
+import { runStatsQuery, toNumber, toTokenTotals } from "./stats-sql.js";
+import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /** Token and call totals of the rows created in [startDate, endDate); zeros over an empty range. */
 export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<SummaryStats> {
@@ -11,13 +12,17 @@ export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput
   const sql = statsSql(options.db);
   const [row] = await runStatsQuery(
     range,
-    () => sql`
-      SELECT ${tokenTotalsColumns(sql)},
-        count(*) FILTER (WHERE success)::int8 AS successful_calls,
-        count(*) FILTER (WHERE NOT success)::int8 AS failed_calls,
-        count(*) FILTER (WHERE cost_usd IS NULL)::int8 AS unpriced_calls
-      FROM llm_tracker_usage
-      WHERE ${inRange(sql, range)}`,
+    () =>
+      fromUsageParts(
+        sql,
+        range,
+        "model",
+        sql`${summedTotalsColumns(sql)},
+          coalesce(sum(successful_calls), 0)::int8 AS successful_calls,
+          coalesce(sum(calls) - sum(successful_calls), 0)::int8 AS failed_calls,
+          coalesce(sum(unpriced_calls), 0)::int8 AS unpriced_calls`,
+        sql``,
+      ),
   );
   // An aggregate without GROUP BY always returns one row.
   const totals = toTokenTotals(row!);

@@ -9,11 +9,14 @@ type Fragment = PendingQuery<Row[]>;
 
 /** `created_at` within [from, to); wall-clock bounds become instants in the range's time zone. */
 export function inRange(sql: Sql, range: DateRange): Fragment {
-  const instant = (bound: Bound): Fragment =>
-    bound.kind === "instant" ? sql`${bound.iso}::timestamptz` : sql`(${bound.local}::timestamp AT TIME ZONE ${range.timeZone})`;
-  const from = range.from ? sql`created_at >= ${instant(range.from)}` : sql`true`;
-  const to = range.to ? sql`created_at < ${instant(range.to)}` : sql`true`;
+  const from = range.from ? sql`created_at >= ${boundInstant(sql, range.from, range.timeZone)}` : sql`true`;
+  const to = range.to ? sql`created_at < ${boundInstant(sql, range.to, range.timeZone)}` : sql`true`;
   return sql`${from} AND ${to}`;
+}
+
+/** A bound as a timestamptz expression; Postgres reads wall-clock bounds in `timeZone`. */
+export function boundInstant(sql: Sql, bound: Bound, timeZone: string): Fragment {
+  return bound.kind === "instant" ? sql`${bound.iso}::timestamptz` : sql`(${bound.local}::timestamp AT TIME ZONE ${timeZone})`;
 }
 
 /** Calls and token sums of a group, each coalesced to 0 and cast to int8 (exact, no int4 overflow). */

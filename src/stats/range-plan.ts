@@ -1,0 +1,88 @@
+// Splits a stats range [lo, hi) into whole rollup buckets and the raw-row edges
+// around them, as one SQL CTE (`plan`) the stats queries read their spans from.
+//
+// Why the sum stays exact: the pieces below partition [lo, hi) — no instant is
+// in two of them, none is left out — and each piece is summed from a source
+// that holds exactly its rows:
+//   raw rows  [lo, h_lo)       h_lo = first hour boundary at or after lo
+//   hours     [h_lo, d_lo)     d_lo = first UTC day boundary at or after h_lo
+//   days      [d_lo, d_hi)     d_hi = last UTC day boundary at or before h_hi
+//   hours     [d_hi, h_hi)     h_hi = last hour boundary at or before hi
+//   raw rows  [h_hi, hi)
+// Bucket boundaries are UTC-aligned instants, as the rollup's triggers make
+// them (date_trunc(grain, created_at, 'UTC')), so a bucket lies either wholly
+// inside a span or wholly outside it, and the rollup row of a bucket is the sum
+// of the raw rows in it (the triggers fold every insert, update and delete into
+// it in the same transaction). When a span would run backwards (a range inside
+// one hour or day), it is clamped to empty and its neighbours take over:
+// least()/greatest() below keep lo ≤ h_lo ≤ d_lo ≤ d_hi ≤ h_hi ≤ hi whenever
+// lo ≤ hi. Open ends are ±infinity, which date_trunc and the arithmetic keep.
+// Days and hours are fixed lengths here (24 hours, not '1 day', which Postgres
+// would stretch across the session time zone's DST changes).
+import type { PendingQuery, Row, Sql } from "postgres";
+import type { DateRange } from "./date-range.js";
+import { boundInstant } from "./stats-sql.js";
+
+type Fragment = PendingQuery<Row[]>;
+
+export interface PlanOptions {
+  /**
+   * Whether whole UTC days are read from the day buckets. Queries that place
+   * rows on local days use hours only (a UTC day spans two local days
+   * elsewhere). Default true.
+   */
+  days?: boolean;
+}
+
+/** The CTE `plan AS (…)`: one row with lo, hi, h_lo, d_lo, d_hi, h_hi (timestamptz), as described above. */
+export function rangePlanCte(sql: Sql, range: DateRange, { days = true }: PlanOptions = {}): Fragment {
+  const lo = range.from ? boundInstant(sql, range.from, range.timeZone) : sql`'-infinity'::timestamptz`;
+  const hi = range.to ? boundInstant(sql, range.to, range.timeZone) : sql`'infinity'::timestamptz`;
+  // ceil(t) to a boundary is floor(t − 1 µs) + 1 unit: timestamps are whole microseconds.
+  const dLo = days ? sql`least(date_trunc('day', h_lo - interval '1 microsecond', 'UTC') + interval '24 hours', h_hi)` : sql`h_hi`;
+  return sql`
+    plan AS MATERIALIZED (
+      SELECT lo, hi, h_lo, h_hi, d_lo, greatest(d_lo, date_trunc('day', h_hi, 'UTC')) AS d_hi
+      FROM (
+        SELECT lo, hi, h_lo, h_hi, ${dLo} AS d_lo
+        FROM (
+          SELECT lo, hi, h_lo, greatest(h_lo, date_trunc('hour', hi, 'UTC')) AS h_hi
+          FROM (
+            SELECT lo, hi, least(date_trunc('hour', lo - interval '1 microsecond', 'UTC') + interval '1 hour', hi) AS h_lo
+            FROM (SELECT ${lo} AS lo, ${hi} AS hi) AS bounds
+          ) AS step_1
+        ) AS step_2
+      ) AS step_3
+    )`;
+}
+
+/** A column of the plan as a scalar (an InitPlan, so the index scans below get plain bounds). */
+export function planned(sql: Sql, column: "lo" | "hi" | "h_lo" | "h_hi" | "d_lo" | "d_hi"): Fragment {
+  return sql`(SELECT ${sql(column)} FROM plan)`;
+}
+
+/**
+ * Rollup rows of `dimension` in the planned whole buckets, with `columns`
+ * selected; with `hoursOnly` only the hour spans (for queries that place days
+ * themselves). One SELECT per span, each an index range scan on the rollup key.
+ */
+export function rollupSpans(sql: Sql, dimension: "model" | "user" | "node", columns: Fragment, { hoursOnly = false } = {}): Fragment {
+  const span = (grain: "hour" | "day", from: Fragment, to: Fragment) => sql`
+    SELECT ${columns} FROM llm_tracker_usage_rollup
+    WHERE grain = ${grain} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to}`;
+  const hours = sql`
+    ${span("hour", planned(sql, "h_lo"), planned(sql, "d_lo"))}
+    UNION ALL
+    ${span("hour", planned(sql, "d_hi"), planned(sql, "h_hi"))}`;
+  return hoursOnly ? hours : sql`${hours} UNION ALL ${span("day", planned(sql, "d_lo"), planned(sql, "d_hi"))}`;
+}
+
+/** Raw usage rows in the planned edges [lo, h_lo) and [h_hi, hi), with `columns` selected. */
+export function rawEdges(sql: Sql, columns: Fragment): Fragment {
+  return sql`
+    SELECT ${columns} FROM llm_tracker_usage
+    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "h_lo")}
+    UNION ALL
+    SELECT ${columns} FROM llm_tracker_usage
+    WHERE created_at >= ${planned(sql, "h_hi")} AND created_at < ${planned(sql, "hi")}`;
+}
