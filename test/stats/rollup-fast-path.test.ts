@@ -1,0 +1,98 @@
+// Proves which source each stats query reads: the rollup rows of a scratch
+// database are tampered with, and the stats move exactly when (and only when)
+// they were planned to read that bucket — whole days and hours from the rollup,
+// sub-hour edges and hours cut by a local midnight from the raw rows.
+import postgres, { type Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runMigrations } from "../../src/db/migrate.js";
+import { getStatsByDay, getStatsByModel, getStatsByNode, getStatsByUser, getSummaryStats } from "../../src/stats/index.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+
+let database: TestDatabase;
+let db: Sql;
+
+/** One row of 10 tokens at half past every UTC hour of May 1–3, 2026: 72 rows, 240 tokens a day. */
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await runMigrations(database.url);
+  db = postgres(database.url, { onnotice: () => {} });
+  await db`
+    INSERT INTO llm_tracker_usage (id, user_id, model, prompt_tokens, completion_tokens, total_tokens, success, metadata, created_at, cost_usd)
+    SELECT gen_random_uuid(), 'u', 'm', 10, 0, 10, true, '{"node_name": "n"}', '2026-05-01T00:30:00Z'::timestamptz + h * interval '1 hour', 0.5
+    FROM generate_series(0, 71) AS h`;
+});
+
+afterAll(async () => {
+  await db?.end();
+  await database?.drop();
+});
+
+/** Adds `tokens` to one rollup row, as if the rollup said so; returns a function that takes it back. */
+async function tamper(grain: "hour" | "day", dimension: string, bucket: string, tokens: number): Promise<() => Promise<void>> {
+  const change = (delta: number) => db`
+    UPDATE llm_tracker_usage_rollup SET total_tokens = total_tokens + ${delta}, prompt_tokens = prompt_tokens + ${delta}
+    WHERE grain = ${grain} AND dimension = ${dimension} AND bucket = ${bucket}::timestamptz`;
+  expect((await change(tokens)).count).toBe(1);
+  return async () => void (await change(-tokens));
+}
+
+const options = (timeZone = "UTC") => ({ db, timeZone });
+
+describe("the stats' fast path", () => {
+  it("reads whole UTC days from the day buckets of the model dimension", async () => {
+    expect((await getSummaryStats("2026-05-01", "2026-05-03", options())).total_tokens).toBe(720);
+    const restore = await tamper("day", "model", "2026-05-02T00:00:00Z", 1000);
+    try {
+      expect((await getSummaryStats("2026-05-01", "2026-05-03", options())).total_tokens).toBe(1720);
+      expect((await getStatsByModel("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(1720);
+      expect(await getStatsByDay("2026-05-02", "2026-05-02", options())).toEqual([{ date: "2026-05-02", total_calls: 24, total_tokens: 1240, total_cost_usd: 12 }]);
+      // by user and by node read their own dimensions, untouched here
+      expect((await getStatsByUser("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(720);
+      expect((await getStatsByNode("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(720);
+    } finally {
+      await restore();
+    }
+  });
+
+  it("reads by-user and by-node from their dimensions", async () => {
+    const restoreUser = await tamper("day", "user", "2026-05-02T00:00:00Z", 7);
+    const restoreNode = await tamper("day", "node", "2026-05-02T00:00:00Z", 9);
+    try {
+      expect((await getStatsByUser("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(727);
+      expect((await getStatsByNode("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(729);
+      expect((await getSummaryStats("2026-05-01", "2026-05-03", options())).total_tokens).toBe(720);
+    } finally {
+      await restoreUser();
+      await restoreNode();
+    }
+  });
+
+  it("reads whole hours from hour buckets and sub-hour edges from the raw rows", async () => {
+    const restore = await tamper("hour", "model", "2026-05-02T03:00:00Z", 100);
+    try {
+      // 02:10–05:50: whole hours 03:00–05:00 from buckets (the tampered one inside), edges raw.
+      expect((await getSummaryStats("2026-05-02T02:10:00Z", "2026-05-02T05:50:00Z", options())).total_tokens).toBe(40 + 100);
+      // 03:10–03:50 lies inside one hour: raw rows only, the tampered bucket is not read.
+      expect((await getSummaryStats("2026-05-02T03:10:00Z", "2026-05-02T03:50:00Z", options())).total_tokens).toBe(10);
+      // Shanghai days are built from hour buckets.
+      const shanghai = await getStatsByDay("2026-05-02", "2026-05-02", options("Asia/Shanghai"));
+      expect(shanghai).toEqual([{ date: "2026-05-02", total_calls: 24, total_tokens: 340, total_cost_usd: 12 }]);
+    } finally {
+      await restore();
+    }
+  });
+
+  it("reads an hour that a local midnight cuts from the raw rows", async () => {
+    // Kolkata's May 2 starts at 18:30Z on May 1, inside the 18:00Z hour.
+    const restore = await tamper("hour", "model", "2026-05-01T18:00:00Z", 100);
+    try {
+      const kolkata = await getStatsByDay("2026-05-01", "2026-05-02", options("Asia/Kolkata"));
+      expect(kolkata.map((day) => day.total_tokens)).toEqual([180, 240]);
+      // The same bucket, read for Shanghai where it lies inside May 2 (02:00–03:00 local).
+      const shanghai = await getStatsByDay("2026-05-02", "2026-05-02", options("Asia/Shanghai"));
+      expect(shanghai[0]!.total_tokens).toBe(340);
+    } finally {
+      await restore();
+    }
+  });
+});
