@@ -14,9 +14,13 @@ export function inRange(sql: Sql, range: DateRange): Fragment {
   return sql`${from} AND ${to}`;
 }
 
-/** A bound as a timestamptz expression; Postgres reads wall-clock bounds in `timeZone`. */
+/**
+ * A bound as a timestamptz expression; Postgres reads wall-clock bounds in `timeZone`.
+ * Sent as text: postgres.js turns a parameter typed timestamp(tz) into a JS Date,
+ * which would cut the bound's microseconds.
+ */
 export function boundInstant(sql: Sql, bound: Bound, timeZone: string): Fragment {
-  return bound.kind === "instant" ? sql`${bound.iso}::timestamptz` : sql`(${bound.local}::timestamp AT TIME ZONE ${timeZone})`;
+  return bound.kind === "instant" ? sql`${bound.iso}::text::timestamptz` : sql`(${bound.local}::text::timestamp AT TIME ZONE ${timeZone})`;
 }
 
 /** Calls and token sums of a group, each coalesced to 0 and cast to int8 (exact, no int4 overflow). */
