@@ -83,7 +83,12 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
       ${daySpan}
       UNION ALL
       SELECT (u.created_at AT TIME ZONE ${zone})::date, 1, u.total_tokens, u.cost_usd
-      FROM hours JOIN llm_tracker_usage AS u ON u.created_at >= hours.bucket AND u.created_at < hours.bucket + interval '1 hour'
+      FROM hours CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
+        -- planner, blind to how few hours are cut, may scan the whole table.
+        SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
+        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' OFFSET 0
+      ) AS u
       WHERE NOT hours.whole
       UNION ALL
       SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`)}) AS edges
