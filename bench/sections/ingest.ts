@@ -30,6 +30,7 @@ import { benchEvents, rawInserter } from "../support/usage-rows.js";
 import type { UsageEvent } from "../../src/usage/usage-event.js";
 
 const TS_CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const MEMORY_TRACE = fileURLToPath(new URL("../support/memory-trace.cjs", import.meta.url));
 const NOOP_WORKER = fileURLToPath(new URL("../support/noop-worker-process.ts", import.meta.url));
 const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -141,7 +142,10 @@ async function endToEnd(total: number, spoolDir: string, cli: string): Promise<E
     cli,
     ["worker"],
     { REDIS_URL: TEST_REDIS_URL, DATABASE_URL: db.url, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_HTTP_PORT: "0", LLM_TRACKER_LOG_LEVEL: "info" },
-    profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
+    [
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+      ...(process.env.BENCH_WORKER_MEMORY_TRACE ? ["--require", MEMORY_TRACE] : []),
+    ],
   );
   let rss: ReturnType<typeof sampleRss> | undefined;
   try {
@@ -176,6 +180,11 @@ async function endToEnd(total: number, spoolDir: string, cli: string): Promise<E
     }
     const seconds = (performance.now() - start) / 1000;
     rss.stop();
+    if (process.env.BENCH_WORKER_MEMORY_TRACE) {
+      const trace = worker.lines.filter((line) => line.startsWith("memory "));
+      const peak = trace.reduce((best, line) => (Number(/rss=(\d+)/.exec(line)![1]) > Number(/rss=(\d+)/.exec(best)![1]) ? line : best), trace[0] ?? "memory rss=0");
+      console.log(`worker memory at its RSS peak (MB): ${peak.slice("memory ".length)}`);
+    }
     return { rate: total / seconds, seconds, workerMaxRss: rss.maxBytes, rssSamples: rss.samples, maxBuffered, spooled: producer.stats().spooled, bufferSize };
   } finally {
     rss?.stop();
