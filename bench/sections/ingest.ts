@@ -145,6 +145,8 @@ async function endToEnd(total: number, spoolDir: string, cli: string): Promise<E
     [
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       ...(process.env.BENCH_WORKER_MEMORY_TRACE ? ["--require", MEMORY_TRACE] : []),
+      // For trying V8 heap flags on the worker, e.g. BENCH_WORKER_NODE_ARGS="--max-old-space-size=96".
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     ],
   );
   let rss: ReturnType<typeof sampleRss> | undefined;
