@@ -74,3 +74,18 @@ export async function runStatsQuery<T>(range: DateRange, query: () => Promise<T>
     throw error;
   }
 }
+
+/**
+ * Runs `query` with Postgres's JIT compiler off. The planner prices the
+ * rollup-plus-edges queries as if every raw edge were large and would spend
+ * ~0.5–1 s compiling queries that run in a few ms. On our own pool (or any
+ * client that can begin a transaction) it is `SET LOCAL` in a transaction of
+ * its own; a caller's transaction (`options.db` from `sql.begin`) is left as it is.
+ */
+export async function withJitOff<T>(sql: Sql, query: (sql: Sql) => Promise<T>): Promise<T> {
+  if (typeof (sql as Partial<Sql>).begin !== "function") return query(sql);
+  return (await sql.begin(async (tx) => {
+    await tx`SET LOCAL jit = off`;
+    return query(tx as unknown as Sql);
+  })) as T;
+}

@@ -130,3 +130,12 @@ describe("date-time bounds", () => {
     expect(await tokens("2026-03-09", "2026-03-07")).toBe(0);
   });
 });
+
+describe("getStatsByDay inside the caller's transaction", () => {
+  it("gives the same days when options.db is a transaction", async () => {
+    const outside = await getStatsByDay(undefined, undefined, { db, timeZone: "Asia/Shanghai" });
+    const inside = await db.begin((tx) => getStatsByDay(undefined, undefined, { db: tx as never, timeZone: "Asia/Shanghai" }));
+    expect(inside).toEqual(outside);
+    expect(inside.length).toBeGreaterThan(0);
+  });
+});
