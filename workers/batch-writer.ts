@@ -49,8 +49,8 @@ interface Item {
   entry: Entry;
 }
 
-/** What write() rejects with after abort(): the job must stay unacknowledged so BullMQ redelivers it. */
-export class WriterAborted extends Error {
+/** Ends the retry loop of a batch after abort(); never reaches a job. */
+class WriterAborted extends Error {
   constructor() {
     super("llm-tracker worker: shut down before these events were written; the job will be redelivered");
     this.name = "WriterAborted";
@@ -78,11 +78,11 @@ export class BatchWriter {
 
   /**
    * Adds a job's events to the next batch; resolves once they are committed
-   * (or refused as poison). A database outage is waited out; rejects only with
-   * WriterAborted, after abort().
+   * (or refused as poison). A database outage is waited out; after abort() the
+   * promise never settles (see abort()).
    */
   write(events: UsageRow[], jobId: string | undefined): Promise<WriteOutcome> {
-    if (this.aborted) return Promise.reject(new WriterAborted());
+    if (this.aborted) return new Promise(() => {}); // never settles: see abort()
     return new Promise((resolve, reject) => {
       this.pending.push({ events, jobId, arrivedAt: Date.now(), rejected: [], resolve, reject });
       this.pendingEvents += events.length;
@@ -99,15 +99,20 @@ export class BatchWriter {
   }
 
   /**
-   * Gives up on what is held (shutdown deadline): every waiting write() rejects
-   * with WriterAborted. Call it after the Redis connections are closed, so those
-   * jobs can be neither completed nor failed and BullMQ redelivers them.
+   * Gives up on what is held (shutdown deadline): the held events are dropped
+   * from memory, unwritten and unacknowledged, so BullMQ redelivers their jobs.
    */
   abort(): void {
     this.aborted = true;
     if (this.timer) clearTimeout(this.timer);
     this.wakeSleeper?.();
-    for (const entry of [...this.inFlight, ...this.pending.splice(0)]) entry.reject(new WriterAborted());
+    // The held jobs' promises are left unsettled on purpose: a job that
+    // settles is acknowledged or failed in Redis, and these must be neither —
+    // their locks lapse and BullMQ redelivers them. (Rejecting them after the
+    // Redis connection was cut also sent BullMQ into a tight retry loop that
+    // starved the shutdown timers.)
+    this.pending.splice(0);
+    this.inFlight = [];
     this.pendingEvents = 0;
     for (const wake of this.idleWaiters.splice(0)) wake();
   }

@@ -225,7 +225,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       void (worker as unknown as { blockingConnection?: { disconnect(wait: boolean): Promise<void> } }).blockingConnection
         ?.disconnect(false)
         .catch(() => {});
-      writer.abort(); // after the cut: the aborted jobs can be neither completed nor failed
+      writer.abort(); // its jobs stay unacknowledged: redelivered once their locks lapse
       await Promise.race([worker.close(), delay(1_000)]);
     }
     await Promise.race([sql.end({ timeout: 1 }), delay(2_000)]);

@@ -142,4 +142,39 @@ describe("worker process", () => {
       await redisProxy.close();
     }
   });
+  it("on SIGTERM exits within its shutdown timeout when Postgres is unreachable, and a later worker writes the events once", async () => {
+    const queueName = newQueue();
+    const pgUrl = new URL(db.url);
+    const pgProxy = await startTcpProxy(Number(pgUrl.port || 5432), pgUrl.hostname);
+    try {
+      const viaProxy = new URL(db.url);
+      viaProxy.port = String(pgProxy.port);
+      const args = ["--shutdown-timeout-ms", "2000", "--lock-duration-ms", "1000"];
+      const first = start(queueName, { DATABASE_URL: viaProxy.toString() }, args);
+      await waitFor(() => first.output().includes("usage worker consuming"), 20_000, "worker started");
+      await pgProxy.cut();
+      const held = Array.from({ length: 5 }, () => makeEvent());
+      await addEventJobs(queueName, [held]);
+      await waitFor(async () => (await queueCounts(queueName)).active === 1, 20_000, "job taken while Postgres is away");
+
+      first.child.kill("SIGTERM");
+      // Bound: the 2 s shutdown timeout, the forced close (≤ 3 s) and process start-up slack.
+      const exit = await Promise.race([first.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 8_000))]);
+      expect(exit).not.toBe("hung");
+      expect((await queueCounts(queueName)).failed).toBe(0);
+
+      // The unacknowledged job comes back to the next worker once its lock expires.
+      const second = start(queueName, {}, args);
+      await waitFor(async () => {
+        const [row] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where id = any(${held.map((e) => e.id)}::uuid[])`;
+        return row!.n === held.length ? true : undefined;
+      }, 30_000, "held events written by the next worker");
+      await waitFor(async () => ((await queueCounts(queueName)).active === 0 ? true : undefined), 10_000, "job acknowledged");
+      expect(await queueCounts(queueName)).toMatchObject({ waiting: 0, failed: 0 });
+      second.child.kill("SIGTERM");
+      expect((await second.exited).code).toBe(0);
+    } finally {
+      await pgProxy.close();
+    }
+  });
 });
