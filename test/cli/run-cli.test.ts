@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { closedPort } from "../ops/support/closed-port.js";
+import { freePort } from "../support/free-port.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -37,7 +37,7 @@ describe("llm-tracker", () => {
   });
 
   it("reports an unreachable database in one line without the password, exit 1", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { code, stderr } = run(["migrate"], { DATABASE_URL: `postgres://tracker:hunter2@127.0.0.1:${port}/llm_tracker` });
     expect(code).toBe(1);
     const lines = stderr.trim().split("\n");

@@ -16,7 +16,7 @@ import { startUsageWorker, type UsageWorkerHandle } from "../../workers/usage-wo
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { addEventJobs, makeEvent, waitFor } from "../workers/helpers/usage-events.js";
+import { addEventJobs, makeEvent, waitFor } from "../support/usage-events.js";
 
 const DAY = "2025-03-04";
 const AT = (time: string) => `${DAY}T${time}+00:00`;

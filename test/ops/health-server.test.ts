@@ -8,7 +8,7 @@ import { startHealthServer, type HealthReport, type HealthServer, type HealthSer
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { closedPort } from "./support/closed-port.js";
+import { freePort } from "../support/free-port.js";
 
 const queueName = testQueueName();
 let database: TestDatabase;
@@ -33,7 +33,7 @@ async function healthz(server: HealthServer): Promise<{ status: number; body: He
 beforeAll(async () => {
   database = await createTestDatabase();
   sql = postgres(database.url, { max: 1, onnotice: () => {} });
-  deadSql = postgres(`postgres://postgres:hunter2@127.0.0.1:${await closedPort()}/llm_tracker`, { max: 1, connect_timeout: 1 });
+  deadSql = postgres(`postgres://postgres:hunter2@127.0.0.1:${await freePort()}/llm_tracker`, { max: 1, connect_timeout: 1 });
   redis = new Redis(TEST_REDIS_URL);
   // A real BullMQ worker on an empty queue: running until closed.
   worker = new Worker(queueName, async () => {}, { connection: { url: TEST_REDIS_URL } });

@@ -12,7 +12,7 @@ import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
 import { parseExposition, sampleValue } from "./support/prometheus-text.js";
-import { usageEvent, usageEvents } from "./support/usage-events.js";
+import { makeEvent, usageEvents } from "../support/usage-events.js";
 
 // Compile-time proof that our observer fits the worker's option (checked by tsc).
 const fits: (metrics: WorkerMetrics) => WorkerObserver = (metrics) => metrics.observer;
@@ -89,7 +89,7 @@ describe("worker metrics on a running usage worker", () => {
 
   it("counts an invalid event as poison, a failed job in the queue gauge, and writes its valid neighbours", async () => {
     const before = await scrape();
-    const job = usageJob([usageEvent(), usageEvent()]);
+    const job = usageJob([makeEvent(), makeEvent()]);
     // As if a buggy producer sent it: negative tokens fail the event contract.
     (job.data.events[1] as { prompt_tokens: number }).prompt_tokens = -1;
     await queue.addBulk([job]);

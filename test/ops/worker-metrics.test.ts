@@ -8,9 +8,9 @@ import { createWorkerMetrics, type WorkerMetrics } from "../../src/ops/worker-me
 import { USAGE_JOB_NAME, type UsageJobData } from "../../src/usage/queue-contract.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { closedPort } from "./support/closed-port.js";
+import { freePort } from "../support/free-port.js";
 import { parseExposition, sampleValue, type Exposition } from "./support/prometheus-text.js";
-import { usageEvents } from "./support/usage-events.js";
+import { usageEvents } from "../support/usage-events.js";
 
 const queueName = testQueueName();
 const connection = { url: TEST_REDIS_URL };
@@ -133,7 +133,7 @@ describe("worker metrics at /metrics", () => {
   });
 
   it("still answers a scrape when Redis is unreachable: queue_up 0 and no stale queue numbers", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const deadQueue = new Queue(testQueueName(), { connection: { host: "127.0.0.1", port } });
     deadQueue.on("error", () => {}); // connection refusals are the point of this test
     const offline = createWorkerMetrics({ queue: deadQueue, queueTimeoutMs: 200, defaultMetrics: false });

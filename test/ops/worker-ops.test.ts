@@ -4,7 +4,7 @@ import { startWorkerOps } from "../../src/ops/worker-ops.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { closedPort } from "./support/closed-port.js";
+import { freePort } from "../support/free-port.js";
 import { parseExposition, sampleValue } from "./support/prometheus-text.js";
 
 const queueName = testQueueName();
@@ -78,8 +78,8 @@ describe("startWorkerOps", () => {
   });
 
   it("answers 503 and still closes when Redis and Postgres are unreachable", async () => {
-    const deadRedis = await closedPort();
-    const deadPostgres = await closedPort();
+    const deadRedis = await freePort();
+    const deadPostgres = await freePort();
     const ops = await startWorkerOps({
       ...settings(),
       redisUrl: `redis://127.0.0.1:${deadRedis}`,

@@ -1,19 +1,11 @@
 // Starts and stops a real extra redis-server on a given port, so tests can make
 // Redis unreachable for the producer and bring it back later.
 import { execFile, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** A TCP port nothing listens on (just released by the OS). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from "../support/free-port.js";
 
 async function answers(port: number): Promise<boolean> {
   try {

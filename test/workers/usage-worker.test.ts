@@ -9,7 +9,7 @@ import { MAX_METADATA_BYTES } from "../../workers/prepare-event.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { addEventJobs, makeEvent, waitFor } from "./helpers/usage-events.js";
+import { addEventJobs, makeEvent, waitFor } from "../support/usage-events.js";
 
 let db: TestDatabase;
 let sql: postgres.Sql;

@@ -7,7 +7,7 @@ import { runMigrations } from "../../src/db/migrate.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
-import { addEventJobs, makeEvent, waitFor } from "./helpers/usage-events.js";
+import { addEventJobs, makeEvent, waitFor } from "../support/usage-events.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
 import { spawnWorker, type WorkerProcess } from "./helpers/worker-process.js";
 

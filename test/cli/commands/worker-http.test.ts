@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runMigrations } from "../../../src/db/migrate.js";
 import { parseExposition, sampleValue } from "../../ops/support/prometheus-text.js";
-import { closedPort } from "../../ops/support/closed-port.js";
+import { freePort } from "../../support/free-port.js";
 import { TEST_REDIS_URL } from "../../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../../support/test-queue.js";
-import { addEventJobs, makeEvent, waitFor } from "../../workers/helpers/usage-events.js";
+import { addEventJobs, makeEvent, waitFor } from "../../support/usage-events.js";
 import { spawnWorker, type WorkerProcess } from "../../workers/helpers/worker-process.js";
 
 let db: TestDatabase;
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 it("answers /healthz and counts written events in /metrics", async () => {
-  const port = await closedPort(); // free now; the worker binds it
+  const port = await freePort(); // free now; the worker binds it
   worker = spawnWorker({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_HTTP_PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
 

@@ -2,9 +2,9 @@
 // (the worker tests do not depend on the library's producer).
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { USAGE_JOB_NAME } from "../../../src/usage/queue-contract.js";
-import type { UsageEvent } from "../../../src/usage/usage-event.js";
-import { TEST_REDIS_URL } from "../../support/services.js";
+import { USAGE_JOB_NAME } from "../../src/usage/queue-contract.js";
+import type { UsageEvent } from "../../src/usage/usage-event.js";
+import { TEST_REDIS_URL } from "./services.js";
 
 export function makeEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
   return {
@@ -51,4 +51,9 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** `count` distinct events with the defaults above. */
+export function usageEvents(count: number): UsageEvent[] {
+  return Array.from({ length: count }, () => makeEvent());
 }

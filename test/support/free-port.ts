@@ -1,7 +1,8 @@
-// A local TCP port nothing listens on, so a client pointed at it is refused at once.
+// A local TCP port nothing listens on (just released by the OS): a client
+// pointed at it is refused at once, and a server may bind it next.
 import { createServer } from "node:net";
 
-export async function closedPort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
