@@ -8,7 +8,7 @@ import { startUsageWorker } from "../workers/usage-worker.js";
 import { TEST_REDIS_URL } from "../test/support/services.js";
 import { createTestDatabase } from "../test/support/test-database.js";
 import { obliterateQueue, testQueueName } from "../test/support/test-queue.js";
-import { addEventJobs, makeEvent } from "../test/workers/helpers/usage-events.js";
+import { addEventJobs, makeEvent } from "../test/support/usage-events.js";
 
 const total = Number(process.argv[2] ?? 100_000);
 const perJob = Number(process.argv[3] ?? 100);
