@@ -46,6 +46,9 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   if (!Array.isArray(options?.messages) || options.messages.length === 0) throw new EmptyMessagesError();
   const service = deps.service();
   const settings = getProviderSettings();
+  // Resolved before the provider call: a bad queue setting (ConfigError) must
+  // fail before tokens are spent, never after the caller's answer arrived.
+  const producer = deps.producer();
   const createdAt = new Date();
   const started = performance.now();
   const common = { createdAt, provider: service.provider, nodeName: options.nodeName, state: options.state };
@@ -61,7 +64,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
     });
   } catch (error) {
     const latencyMs = performance.now() - started;
-    deps.producer().push(
+    producer.push(
       buildUsageEvent({
         ...common,
         latencyMs,
@@ -78,7 +81,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   const latencyMs = performance.now() - started;
   const empty = outcome.content === null || outcome.content === "";
   const emptyError = empty ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
-  deps.producer().push(
+  producer.push(
     buildUsageEvent({
       ...common,
       latencyMs,

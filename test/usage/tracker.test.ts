@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { configure, EmptyMessagesError, EmptyResponseError, flush, InvalidInputError, LLMTracker, shutdown } from "../../src/index.js";
+import { ConfigError, configure, EmptyMessagesError, EmptyResponseError, flush, InvalidInputError, LLMTracker, shutdown } from "../../src/index.js";
 import { resetConfiguration } from "../../src/config/settings.js";
 import { createLlmService } from "../../src/providers/get-llm-service.js";
 import type { LlmService } from "../../src/providers/types.js";
@@ -121,6 +121,15 @@ describe("LLMTracker.callAndTrack", () => {
     await expect(LLMTracker.callAndTrack({ messages: [] })).rejects.toThrow("Messages cannot be empty");
     expect(fake.requests).toEqual([]);
     expect(await eventsQueued()).toEqual([]);
+  });
+
+  it("refuses a bad queue setting before calling the provider, naming the key", async () => {
+    useOpenAI({ REDIS_URL: "not a url" });
+    const error = await LLMTracker.callAndTrack({ messages }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).key).toBe("REDIS_URL");
+    expect(fake.requests).toEqual([]);
+    useOpenAI();
   });
 
   it("an empty answer throws EmptyResponseError and records a failed event keeping the reported usage", async () => {
