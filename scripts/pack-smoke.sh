@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the published package works: `npm pack`, install the tarball into an
 # empty project, import both entry points there, make one call against a local
-# OpenAI-compatible server, and run the `llm-tracker` bin.
+# OpenAI-compatible server, and run the `llm-tracker` bin (migrate included).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -52,4 +52,10 @@ console.log("pack smoke: imports, call and usage OK");
 JS
 node smoke.mjs
 npx --no-install llm-tracker --help | head -n 3
+
+# The shipped migrations apply from the installed package (the bin creates the database).
+db="llmt_pack_smoke_$$"
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" npx --no-install llm-tracker migrate
+psql -h 127.0.0.1 -U postgres -d "$db" -tAc "select count(*) from llm_tracker_usage" | grep -qx 0
+psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database \"$db\" with (force)"
 echo "pack smoke: passed"
