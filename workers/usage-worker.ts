@@ -167,7 +167,8 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       if (prepared.ok) {
         const price = priceRow(priceBook, prepared.event, logger);
         if (price.cost_usd === null) unpriced += 1;
-        accepted.push({ ...prepared.event, ...price });
+        // prepareEvent hands over a fresh object of its own: priced in place, one allocation less per event.
+        accepted.push(Object.assign(prepared.event, price));
       } else {
         refused.push({ eventId: prepared.eventId, reason: prepared.reason });
         observer?.poison?.({ eventId: prepared.eventId, jobId: job.id, reason: prepared.reason });
