@@ -49,7 +49,8 @@ export async function recomputeCosts(startDate?: DateInput, endDate?: DateInput,
 
   let cursor: Cursor | undefined;
   for (;;) {
-    const chunk = await runStatsQuery(range, () => sql.begin((tx) => repriceChunk(tx as unknown as Sql, book, range, cursor, chunkSize)));
+    // One transaction per chunk: runStatsQuery runs the query in a transaction of its own.
+    const chunk = await runStatsQuery(sql, range, (tx) => repriceChunk(tx, book, range, cursor, chunkSize));
     result.rows_repriced += chunk.rows;
     result.rows_changed += chunk.changed;
     result.unpriced_calls += chunk.unpriced;

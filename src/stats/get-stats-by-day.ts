@@ -3,7 +3,7 @@ import type { DateInput } from "./date-range.js";
 import { parseDateRange } from "./date-range.js";
 import { statsSql } from "./stats-connection.js";
 import type { DayStats, StatsOptions } from "./stats-options.js";
-import { costColumn, runStatsQuery, toNumber, withJitOff } from "./stats-sql.js";
+import { costColumn, runStatsQuery, toNumber } from "./stats-sql.js";
 import { fromUsageDays } from "./usage-sources.js";
 
 /**
@@ -14,19 +14,16 @@ export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, 
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
   // The day is returned as text, never as a JS Date (which would shift it by the host's zone).
-  // JIT off: the planner cannot know how few hours a local midnight cuts.
-  const rows = await runStatsQuery(range, () =>
-    withJitOff(sql, (q) =>
-      fromUsageDays(
-        q,
-        range,
-        q`to_char(day, 'YYYY-MM-DD') AS date,
-          sum(calls)::int8 AS total_calls,
-          coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-          ${costColumn(q)}`,
-        // Buckets emptied by deletes stay in the rollup with zero calls; a day of only those had no rows.
-        q`GROUP BY day HAVING sum(calls) > 0 ORDER BY day ASC`,
-      ),
+  const rows = await runStatsQuery(sql, range, (q) =>
+    fromUsageDays(
+      q,
+      range,
+      q`to_char(day, 'YYYY-MM-DD') AS date,
+        sum(calls)::int8 AS total_calls,
+        coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
+        ${costColumn(q)}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls; a day of only those had no rows.
+      q`GROUP BY day HAVING sum(calls) > 0 ORDER BY day ASC`,
     ),
   );
   return rows.map((row) => ({

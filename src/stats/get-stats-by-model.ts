@@ -10,17 +10,15 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 export async function getStatsByModel(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<ModelStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
-  const rows = await runStatsQuery(
-    range,
-    () =>
-      fromUsageParts(
-        sql,
-        range,
-        "model",
-        sql`model, ${summedTotalsColumns(sql)}`,
-        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-        sql`GROUP BY model HAVING sum(calls) > 0 ORDER BY total_tokens DESC, model COLLATE "C" ASC`,
-      ),
+  const rows = await runStatsQuery(sql, range, (q) =>
+    fromUsageParts(
+      q,
+      range,
+      "model",
+      q`model, ${summedTotalsColumns(q)}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+      q`GROUP BY model HAVING sum(calls) > 0 ORDER BY total_tokens DESC, model COLLATE "C" ASC`,
+    ),
   );
   return rows.map((row) => ({ model: row.model as string, ...toTokenTotals(row) }));
 }

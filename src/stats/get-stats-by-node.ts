@@ -13,17 +13,15 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<NodeStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
-  const rows = await runStatsQuery(
-    range,
-    () =>
-      fromUsageParts(
-        sql,
-        range,
-        "node",
-        sql`node_name, ${summedTotalsColumns(sql)}`,
-        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-        sql`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
-      ),
+  const rows = await runStatsQuery(sql, range, (q) =>
+    fromUsageParts(
+      q,
+      range,
+      "node",
+      q`node_name, ${summedTotalsColumns(q)}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+      q`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
+    ),
   );
   return rows.map((row) => ({ node_name: (row.node_name as string | null) ?? null, ...toTokenTotals(row) }));
 }

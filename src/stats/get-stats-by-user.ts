@@ -13,17 +13,15 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<UserStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
-  const rows = await runStatsQuery(
-    range,
-    () =>
-      fromUsageParts(
-        sql,
-        range,
-        "user",
-        sql`user_id, ${summedTotalsColumns(sql)}`,
-        // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-        sql`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST`,
-      ),
+  const rows = await runStatsQuery(sql, range, (q) =>
+    fromUsageParts(
+      q,
+      range,
+      "user",
+      q`user_id, ${summedTotalsColumns(q)}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
+      q`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST`,
+    ),
   );
   return rows.map((row) => ({ user_id: (row.user_id as string | null) ?? null, ...toTokenTotals(row) }));
 }

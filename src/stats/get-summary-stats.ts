@@ -10,19 +10,17 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<SummaryStats> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const sql = statsSql(options.db);
-  const [row] = await runStatsQuery(
-    range,
-    () =>
-      fromUsageParts(
-        sql,
-        range,
-        "model",
-        sql`${summedTotalsColumns(sql)},
-          coalesce(sum(successful_calls), 0)::int8 AS successful_calls,
-          coalesce(sum(calls) - sum(successful_calls), 0)::int8 AS failed_calls,
-          coalesce(sum(unpriced_calls), 0)::int8 AS unpriced_calls`,
-        sql``,
-      ),
+  const [row] = await runStatsQuery(sql, range, (q) =>
+    fromUsageParts(
+      q,
+      range,
+      "model",
+      q`${summedTotalsColumns(q)},
+        coalesce(sum(successful_calls), 0)::int8 AS successful_calls,
+        coalesce(sum(calls) - sum(successful_calls), 0)::int8 AS failed_calls,
+        coalesce(sum(unpriced_calls), 0)::int8 AS unpriced_calls`,
+      q``,
+    ),
   );
   // An aggregate without GROUP BY always returns one row.
   const totals = toTokenTotals(row!);
