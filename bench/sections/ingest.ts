@@ -22,6 +22,7 @@ import { createTestDatabase } from "../../test/support/test-database.js";
 import { obliterateQueue, testQueueName } from "../../test/support/test-queue.js";
 import { benchRecord } from "../support/bench-event.js";
 import { buildWorker } from "../support/build-worker.js";
+import { deployedNodeArgs } from "../support/deployed-node-args.js";
 import { spawnTs } from "../support/child-process.js";
 import { fmt, verdict, type Row } from "../support/figures.js";
 import { sampleRss } from "../support/rss-sampler.js";
@@ -42,6 +43,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function yieldToProducer(producer: UsageProducer, bufferSize: number): Promise<void> {
   await nextTick();
   while (producer.stats().buffered > bufferSize / 2) await sleep(1);
+}
+
+/**
+ * The worker's node flags: those it is deployed with (package.json start =
+ * Dockerfile NODE_OPTIONS), or, for trying others, BENCH_WORKER_NODE_ARGS instead
+ * (e.g. "--max-old-space-size=96").
+ */
+function workerNodeArgs(): string[] {
+  const tried = process.env.BENCH_WORKER_NODE_ARGS;
+  return tried === undefined ? deployedNodeArgs() : tried.split(" ").filter(Boolean);
 }
 
 /** Records handed over between two yields to the event loop. */
@@ -145,8 +156,7 @@ async function endToEnd(total: number, spoolDir: string, cli: string): Promise<E
     [
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
       ...(process.env.BENCH_WORKER_MEMORY_TRACE ? ["--require", MEMORY_TRACE] : []),
-      // For trying V8 heap flags on the worker, e.g. BENCH_WORKER_NODE_ARGS="--max-old-space-size=96".
-      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      ...workerNodeArgs(),
     ],
   );
   let rss: ReturnType<typeof sampleRss> | undefined;
@@ -213,6 +223,8 @@ const ingest: BenchSection = {
       console.log(`redis: ${fmt.bytes(bytes)} per queued event (job size ${getTrackerSettings().jobSize})`);
       // As deployed: the compiled CLI (BENCH_WORKER=tsx runs src/ through tsx instead, whose loader thread adds ~50 MB RSS).
       const cli = process.env.BENCH_WORKER === "tsx" ? TS_CLI : await buildWorker();
+      const how = process.env.BENCH_WORKER_NODE_ARGS === undefined ? "as deployed (package.json start = Dockerfile NODE_OPTIONS)" : "BENCH_WORKER_NODE_ARGS, not as deployed";
+      console.log(`worker: node ${[...workerNodeArgs(), cli === TS_CLI ? "--import tsx src/cli/main.ts" : "dist/src/cli/main.js"].join(" ")} worker — ${how}`);
       const e2e = await endToEnd(total, spoolDir, cli);
       console.log(
         `end to end: ${total} events in ${e2e.seconds.toFixed(2)} s = ${fmt.rate(e2e.rate)}; worker max RSS ${fmt.mb(e2e.workerMaxRss)} (${e2e.rssSamples} samples); ` +
