@@ -2,7 +2,7 @@
 // rows carrying only the contract's columns (for example data migrated from
 // the original Python service) are accepted.
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const llmTrackerUsage = pgTable(
   "llm_tracker_usage",
@@ -44,7 +44,7 @@ export type NewUsageRow = typeof llmTrackerUsage.$inferInsert;
 
 /**
  * Running totals per time bucket and per model / user / node, kept exact by
- * statement-level triggers on llm_tracker_usage (see the rollup migration):
+ * statement-level triggers on llm_tracker_usage (see the rollup migrations):
  * every insert, update and delete of usage rows — by the worker or by anyone
  * else — adjusts them in the same transaction, so they never drift from the
  * raw rows. The stats read whole buckets from here and the edges of a range
@@ -71,7 +71,10 @@ export const llmTrackerUsageRollup = pgTable(
     costUsd: numeric("cost_usd", { precision: 30, scale: 10 }).notNull(),
     unpricedCalls: bigint("unpriced_calls", { mode: "number" }).notNull(),
   },
-  (table) => [primaryKey({ columns: [table.grain, table.dimension, table.bucket, table.keyIsNull, table.key] })],
+  // Not unique: the triggers only ever append per-statement partial sums (no
+  // hot-row updates), the stats sum whatever rows a key has, and the worker
+  // periodically merges each key's rows into one (llm_tracker_usage_rollup_compact).
+  (table) => [index("llm_tracker_usage_rollup_key_idx").on(table.grain, table.dimension, table.bucket, table.keyIsNull, table.key)],
 );
 
 export type UsageRollupRow = typeof llmTrackerUsageRollup.$inferSelect;

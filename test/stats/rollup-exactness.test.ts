@@ -196,7 +196,7 @@ async function expectExact(db: Sql, cases: Case[]): Promise<void> {
   }
 }
 
-/** The rollup, regrouped, equals the same grouping of the raw rows (zero rows left by deletes ignored). */
+/** The rollup, summed per key, equals the same grouping of the raw rows (keys left at zero by deletes ignored). */
 async function expectRollupMatchesRows(db: Sql): Promise<void> {
   const difference = await db`
     WITH expected AS (
@@ -209,9 +209,13 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name')) AS k(dimension, value)
       GROUP BY 1, 2, 3, 4, 5
     ), actual AS (
-      SELECT grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens, total_tokens,
-        cached_tokens, cost_usd, unpriced_calls
-      FROM llm_tracker_usage_rollup WHERE calls <> 0 OR total_tokens <> 0 OR cost_usd <> 0
+      -- A key may hold several appended partial sums until it is compacted.
+      SELECT grain, dimension, bucket, key_is_null, key, sum(calls) AS calls, sum(successful_calls) AS successful_calls,
+        sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
+        sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls
+      FROM llm_tracker_usage_rollup
+      GROUP BY grain, dimension, bucket, key_is_null, key
+      HAVING sum(calls) <> 0 OR sum(total_tokens) <> 0 OR sum(cost_usd) <> 0
     )
     SELECT count(*) AS differing FROM ((TABLE expected EXCEPT TABLE actual) UNION ALL (TABLE actual EXCEPT TABLE expected)) AS d`;
   expect(n(difference[0]!.differing)).toBe(0);
@@ -271,6 +275,20 @@ describe("stats over the rollup", () => {
     await expectExact(db, randomCases(rand, 4));
 
     await db`DELETE FROM llm_tracker_usage WHERE model = 'gpt-4o-mini' OR user_id = 'u3'`;
+    await expectRollupMatchesRows(db);
+    await expectExact(db, randomCases(rand, 4));
+  });
+
+  it("stay exact when the appended partial sums are compacted to one row per key", async () => {
+    const [before] = await db`SELECT count(*)::int AS n FROM llm_tracker_usage_rollup`;
+    const [compacted] = await db<{ removed: number }[]>`SELECT llm_tracker_usage_rollup_compact()::int AS removed`;
+    const removed = compacted!.removed;
+    expect(removed).toBeGreaterThan(0);
+    const [after] = await db`SELECT count(*)::int AS n FROM llm_tracker_usage_rollup`;
+    expect(after!.n).toBe(before!.n - removed);
+    const [split] = await db`SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM llm_tracker_usage_rollup GROUP BY grain, dimension, bucket, key_is_null, key HAVING count(*) > 1) AS k`;
+    expect(split!.n).toBe(0);
     await expectRollupMatchesRows(db);
     await expectExact(db, randomCases(rand, 4));
   });

@@ -1,0 +1,2 @@
+ALTER TABLE "llm_tracker_usage_rollup" DROP CONSTRAINT "llm_tracker_usage_rollup_grain_dimension_bucket_key_is_null_key_pk";--> statement-breakpoint
+CREATE INDEX "llm_tracker_usage_rollup_key_idx" ON "llm_tracker_usage_rollup" USING btree ("grain","dimension","bucket","key_is_null","key");
