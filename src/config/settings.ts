@@ -34,6 +34,8 @@ export interface SettingsInput {
   LLM_TRACKER_BATCH_SIZE?: number | string;
   /** Worker: longest wait before a partial batch is written, in ms. Default 50. */
   LLM_TRACKER_FLUSH_MS?: number | string;
+  /** Worker: how often the rollup's partial sums are merged, in ms; 0 turns it off. Default 10000. */
+  LLM_TRACKER_ROLLUP_COMPACT_MS?: number | string;
   /** Worker: HTTP port for /healthz and /metrics; 0 turns it off. Default 9464. */
   LLM_TRACKER_HTTP_PORT?: number | string;
   /** pino level. Default `info`. */
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   jobSize: 100,
   batchSize: 2_000,
   flushMs: 50,
+  rollupCompactMs: 10_000,
   httpPort: 9464,
   logLevel: "info",
 } as const;
@@ -106,6 +109,7 @@ const KEYS = [
   "LLM_TRACKER_HANDLE_SIGNALS",
   "LLM_TRACKER_BATCH_SIZE",
   "LLM_TRACKER_FLUSH_MS",
+  "LLM_TRACKER_ROLLUP_COMPACT_MS",
   "LLM_TRACKER_HTTP_PORT",
   "LLM_TRACKER_LOG_LEVEL",
   "LLM_TRACKER_PRICES",
@@ -336,6 +340,7 @@ export interface TrackerSettings {
   handleSignals: boolean;
   batchSize: number;
   flushMs: number;
+  rollupCompactMs: number;
   httpPort: number;
   logLevel: string;
   pricesPath: string | undefined;
@@ -364,6 +369,7 @@ function parseTracker(): TrackerSettings {
         : parseWith("LLM_TRACKER_HANDLE_SIGNALS", z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1")]), handleSignalsRaw),
     batchSize: numberSetting("LLM_TRACKER_BATCH_SIZE", DEFAULTS.batchSize, 1, 100_000),
     flushMs: numberSetting("LLM_TRACKER_FLUSH_MS", DEFAULTS.flushMs, 0, 600_000),
+    rollupCompactMs: numberSetting("LLM_TRACKER_ROLLUP_COMPACT_MS", DEFAULTS.rollupCompactMs, 0, 86_400_000),
     httpPort: numberSetting("LLM_TRACKER_HTTP_PORT", DEFAULTS.httpPort, 0, 65_535),
     logLevel: text("LLM_TRACKER_LOG_LEVEL", DEFAULTS.logLevel, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     pricesPath: pricesRaw === undefined ? undefined : parseWith("LLM_TRACKER_PRICES", z.string().min(1), pricesRaw),

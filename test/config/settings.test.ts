@@ -117,7 +117,7 @@ describe("tracker settings", () => {
     expect(getTrackerSettings()).toEqual({
       redisUrl: DEFAULTS.redisUrl, databaseUrl: DEFAULTS.databaseUrl, queueName: DEFAULTS.queueName, spoolDir: DEFAULTS.spoolDir,
       bufferSize: DEFAULTS.bufferSize, jobSize: DEFAULTS.jobSize, handleSignals: true, batchSize: DEFAULTS.batchSize,
-      flushMs: DEFAULTS.flushMs, httpPort: DEFAULTS.httpPort, logLevel: DEFAULTS.logLevel, pricesPath: undefined,
+      flushMs: DEFAULTS.flushMs, rollupCompactMs: DEFAULTS.rollupCompactMs, httpPort: DEFAULTS.httpPort, logLevel: DEFAULTS.logLevel, pricesPath: undefined,
       priceOverrides: undefined, azureDeployments: {},
     });
   });
