@@ -10,8 +10,10 @@ export function benchEvents(count: number, offset = 0): UsageEvent[] {
   return Array.from({ length: count }, (_, i) => buildUsageEvent(parseRecordInput(benchRecord(offset + i), () => undefined)));
 }
 
-// The statement shape of src/db/insert-usage-rows.ts (INSERT … SELECT FROM unnest(typed arrays)
-// ON CONFLICT DO NOTHING), written out here so the ceiling does not depend on the code it bounds.
+// The ceiling: raw postgres.js multi-row inserts of typed arrays (INSERT … SELECT FROM
+// unnest(…) ON CONFLICT DO NOTHING), the worker's statement shape before it switched to one
+// JSON text (json_to_recordset); kept as is so the ceiling stays comparable between runs and
+// does not depend on the code it bounds.
 const COLUMNS: [string, string, (e: UsageEvent) => unknown][] = [
   ["id", "uuid", (e) => e.id],
   ["user_id", "text", (e) => e.user_id],
