@@ -16,6 +16,7 @@ import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
 import type { UsageRow } from "../src/db/insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
+import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
@@ -50,6 +51,8 @@ export interface UsageWorkerOptions {
    * LLM_TRACKER_AZURE_DEPLOYMENTS), read once at start; restart to pick up an edited file.
    */
   priceBook?: PriceBook;
+  /** How often the rollup's appended partial sums are merged, in ms; 0 turns it off. Default: LLM_TRACKER_ROLLUP_COMPACT_MS (10000). */
+  rollupCompactMs?: number;
   /** Hooks for metrics; called synchronously, keep them cheap. */
   observer?: WorkerObserver;
   /**
@@ -120,7 +123,9 @@ async function migrateWhenReachable(databaseUrl: string, logger: Logger): Promis
 
 /** Starts consuming; resolves once migrations are applied and the BullMQ worker is running. */
 export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
-  const needsSettings = [options.redisUrl, options.databaseUrl, options.queueName, options.batchSize, options.flushMs, options.concurrency, options.logger].some((v) => v === undefined);
+  const needsSettings = [
+    options.redisUrl, options.databaseUrl, options.queueName, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
+  ].some((v) => v === undefined);
   const settings = needsSettings ? getTrackerSettings() : undefined;
   const redisUrl = options.redisUrl ?? settings!.redisUrl;
   const databaseUrl = options.databaseUrl ?? settings!.databaseUrl;
@@ -130,6 +135,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const concurrency = options.concurrency ?? Math.min(1_000, Math.max(100, 2 * Math.ceil(batchSize / settings!.jobSize)));
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const rollupCompactMs = options.rollupCompactMs ?? settings!.rollupCompactMs;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
   const observer = options.observer;
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
@@ -144,6 +150,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     connect_timeout: 10,
     connection: { application_name: "llm-tracker-worker" },
   });
+  const compaction = rollupCompactMs > 0 ? startRollupCompaction({ sql, intervalMs: rollupCompactMs, logger }) : undefined;
   const writer = new BatchWriter({ sql, batchSize, flushMs, maxJobs: concurrency, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
@@ -229,6 +236,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       writer.abort(); // its jobs stay unacknowledged: redelivered once their locks lapse
       await Promise.race([worker.close(), delay(1_000)]);
     }
+    await Promise.race([compaction?.stop(), delay(2_000)]);
     await Promise.race([sql.end({ timeout: 1 }), delay(2_000)]);
     logger.info("usage worker stopped");
   }

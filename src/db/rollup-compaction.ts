@@ -5,8 +5,10 @@
 import type { Sql } from "postgres";
 import type { Logger } from "../logger.js";
 
-/** Buckets older than this are left to the full pass at start-up: traffic lands in the current hour and day. */
+/** Traffic lands in the current hour and day: most passes look only this far back. */
 const RECENT_MS = 48 * 60 * 60 * 1000;
+/** Every this many passes (and at start) the whole table is merged: late replays and re-pricing touch old buckets. */
+const FULL_PASS_EVERY = 60;
 
 /** Merges every key's rows in buckets from `since` on (default: all). Resolves to the rows removed. */
 export async function compactRollup(sql: Sql, since?: Date): Promise<number> {
@@ -21,7 +23,8 @@ export interface RollupCompaction {
 }
 
 /**
- * Compacts the whole rollup once, then the last 48 hours every `intervalMs`.
+ * Compacts the whole rollup at start and every 60th pass, the last 48 hours
+ * every `intervalMs` in between.
  * A failed pass (Postgres away) is logged and retried at the next tick: the
  * stats stay exact without compaction, only slower.
  */
@@ -29,13 +32,13 @@ export function startRollupCompaction(options: { sql: Sql; intervalMs: number; l
   const { sql, intervalMs, logger } = options;
   let running: Promise<void> | undefined;
   let stopped = false;
-  let first = true;
+  let passes = 0;
 
   const pass = async () => {
-    const since = first ? undefined : new Date(Date.now() - RECENT_MS);
+    const since = passes % FULL_PASS_EVERY === 0 ? undefined : new Date(Date.now() - RECENT_MS);
     try {
       const removed = await compactRollup(sql, since);
-      first = false;
+      passes += 1;
       logger.debug({ removed, since: since?.toISOString() ?? "all" }, "rollup compacted");
     } catch (error) {
       logger.warn({ error: (error as Error).message }, "rollup compaction failed; retrying at the next interval");

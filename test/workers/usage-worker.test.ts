@@ -26,6 +26,7 @@ beforeAll(async () => {
     queueName,
     batchSize: 500,
     flushMs: 20,
+    rollupCompactMs: 100,
     logger: pino({ level: "silent" }),
     observer: { poison: (info) => poisonSeen.push(info), batchWritten: () => (batches += 1) },
   });
@@ -55,6 +56,24 @@ async function queueSettled(): Promise<boolean> {
 }
 
 describe("usage worker", () => {
+  it("merges the rollup's partial sums while it runs, totals unchanged", async () => {
+    const user = `compact-${randomUUID()}`;
+    const events = Array.from({ length: 6 }, () => makeEvent({ user_id: user, created_at: new Date().toISOString() }));
+    for (const event of events) {
+      await addEventJobs(queueName, [[event]]); // one job, one batch, one appended partial sum each
+      await waitFor(async () => (await rowCount([event.id])) === 1, 10_000, "event written");
+    }
+    const userRows = async () =>
+      (await sql<{ rows: number; calls: number; tokens: number }[]>`
+        select count(*)::int as rows, sum(calls)::int as calls, sum(total_tokens)::int as tokens
+        from llm_tracker_usage_rollup where dimension = 'user' and grain = 'hour' and key = ${user}`)[0]!;
+    const merged = await waitFor(async () => {
+      const now = await userRows();
+      return now.rows === 1 ? now : undefined;
+    }, 10_000, "the user's hour rows merged into one");
+    expect(merged).toEqual({ rows: 1, calls: 6, tokens: events.reduce((sum, e) => sum + e.total_tokens, 0) });
+  });
+
   it("writes every column of the event, created_at from the event and metadata as jsonb", async () => {
     const full = makeEvent({
       provider: "azure_openai",
