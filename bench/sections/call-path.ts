@@ -11,6 +11,7 @@ import { configure, getTrackerSettings, resetConfiguration } from "../../src/con
 import { getDefaultProducer, shutdown } from "../../src/usage/default-producer.js";
 import type { UsageProducer } from "../../src/usage/producer.js";
 import { LLMTracker } from "../../src/usage/tracker.js";
+import { freePort } from "../../test/support/free-port.js";
 import { TEST_REDIS_URL } from "../../test/support/services.js";
 import { obliterateQueue, testQueueName } from "../../test/support/test-queue.js";
 import { benchRecord } from "../support/bench-event.js";
@@ -139,6 +140,25 @@ const callPath: BenchSection = {
           `producer: ${stats.queued} queued, ${stats.spooled} spooled, ${stats.lost} lost of ${handedOver}`,
       );
 
+      // The same comparison with Redis unreachable (a port nothing listens on): the
+      // call path must not wait on it; events stay in memory, then the spool.
+      configure({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+      const away = getDefaultProducer();
+      const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+      const awayCalls = Math.ceil(calls / 4);
+      await timeCalls(Math.ceil(awayCalls / 8), trackedCall, rawCall, tick);
+      const d = await timeCalls(awayCalls, trackedCall, rawCall, tick);
+      const awayTracked = sortedCopy(d.tracked);
+      const awayRaw = sortedCopy([...d.rawA, ...d.rawB]);
+      const awayAdded = p(awayTracked, 50) - p(awayRaw, 50);
+      await away.flush(); // Redis is away: spools what it holds
+      const awayStats = away.stats();
+      const awayHandedOver = Math.ceil(awayCalls / 8) + awayCalls;
+      console.log(
+        `Redis unreachable: ${awayCalls} calls each; raw p50 ${fmt.us(p(awayRaw, 50))}, tracked p50 ${fmt.us(p(awayTracked, 50))}; ` +
+          `producer: ${awayStats.queued} queued, ${awayStats.spooled} spooled, ${awayStats.lost} lost of ${awayHandedOver}`,
+      );
+
       return [
         {
           figure: "callAndTrack added latency p50 (median tracked − median raw)",
@@ -181,6 +201,20 @@ const callPath: BenchSection = {
           baseline: `${stats.spooled} spooled, ${stats.lost} lost`,
           target: "all queued",
           verdict: verdict(stats.queued === handedOver && stats.spooled === 0 && stats.lost === 0),
+        },
+        {
+          figure: `callAndTrack added latency p50 with Redis unreachable (${awayCalls.toLocaleString("en-US")} calls each)`,
+          value: fmt.us(awayAdded),
+          baseline: `raw SDK p50 ${fmt.us(p(awayRaw, 50))}`,
+          target: "≤ 20 µs",
+          verdict: verdict(awayAdded <= 20),
+        },
+        {
+          figure: "events kept while Redis was unreachable (spooled at flush)",
+          value: `${awayStats.spooled}/${awayHandedOver}`,
+          baseline: `${awayStats.queued} queued, ${awayStats.lost} lost`,
+          target: "all spooled",
+          verdict: verdict(awayStats.spooled === awayHandedOver && awayStats.lost === 0),
         },
       ];
     } finally {
