@@ -19,17 +19,18 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     LLM_TRACKER_HTTP_PORT=9464
-# A heap limit keeps the worker's RSS under ~200 MB at full ingest: without one V8
-# lets the old generation grow to ~150 MB, mostly garbage, while the live heap peaks
-# near 30 MB (see the benchmarks in the README). As an environment variable, so a
-# deployment can raise it (`-e NODE_OPTIONS=…`); keep it equal to the flag in
-# package.json's `start` script (the benchmark checks).
-ENV NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
+# A heap limit keeps the worker's RSS under ~200 MB at full ingest: without one V8
+# lets the old generation grow to ~150 MB, mostly garbage, while the live heap peaks
+# near 30 MB (see the benchmarks in the README). As an environment variable, so a
+# deployment can raise it (`-e NODE_OPTIONS=…`); keep it equal to the flag in
+# package.json's `start` script (the benchmark checks). Set after `npm ci`,
+# which must not run under the worker's limit.
+ENV NODE_OPTIONS=--max-old-space-size=128
 # The image's unprivileged `node` user (uid 1000); nothing here needs root.
 RUN mkdir -p /home/node/.llm-tracker/spool && chown -R node:node /home/node/.llm-tracker
 USER node
