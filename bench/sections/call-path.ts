@@ -151,9 +151,20 @@ const callPath: BenchSection = {
       const awayTracked = sortedCopy(d.tracked);
       const awayRaw = sortedCopy([...d.rawA, ...d.rawB]);
       const awayAdded = p(awayTracked, 50) - p(awayRaw, 50);
+      // The hand-off itself while Redis is away, past the buffer's size, so the spill to the spool is in it.
+      const awayRecords = Math.min(records, 30_000);
+      const awayMicros = new Float64Array(awayRecords);
+      const awayInputs = Array.from({ length: RECORD_BURST }, (_, i) => benchRecord(i));
+      for (let i = 0; i < awayRecords; i += 1) {
+        const start = performance.now();
+        LLMTracker.record(awayInputs[i % RECORD_BURST]!);
+        awayMicros[i] = (performance.now() - start) * 1000;
+        if (i % RECORD_BURST === RECORD_BURST - 1) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const awayRecordMicros = sortedCopy(Array.from(awayMicros));
       await away.flush(); // Redis is away: spools what it holds
       const awayStats = away.stats();
-      const awayHandedOver = Math.ceil(awayCalls / 8) + awayCalls;
+      const awayHandedOver = Math.ceil(awayCalls / 8) + awayCalls + awayRecords;
       console.log(
         `Redis unreachable: ${awayCalls} calls each; raw p50 ${fmt.us(p(awayRaw, 50))}, tracked p50 ${fmt.us(p(awayTracked, 50))}; ` +
           `producer: ${awayStats.queued} queued, ${awayStats.spooled} spooled, ${awayStats.lost} lost of ${awayHandedOver}`,
@@ -206,8 +217,15 @@ const callPath: BenchSection = {
           figure: `callAndTrack added latency p50 with Redis unreachable (${awayCalls.toLocaleString("en-US")} calls each)`,
           value: fmt.us(awayAdded),
           baseline: `raw SDK p50 ${fmt.us(p(awayRaw, 50))}`,
-          target: "≤ 20 µs",
-          verdict: verdict(awayAdded <= 20),
+          target: "info",
+          verdict: "",
+        },
+        {
+          figure: `LLMTracker.record() p99 with Redis unreachable (${awayRecords.toLocaleString("en-US")} calls, spills included)`,
+          value: fmt.us(p(awayRecordMicros, 99)),
+          baseline: `p50 ${fmt.us(p(awayRecordMicros, 50))}, max ${fmt.us(awayRecordMicros.at(-1)!)}`,
+          target: "≤ 50 µs",
+          verdict: verdict(p(awayRecordMicros, 99) <= 50),
         },
         {
           figure: "events kept while Redis was unreachable (spooled at flush)",

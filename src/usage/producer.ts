@@ -332,7 +332,10 @@ export class UsageProducer {
     const count = unit.events.length;
     this.spilling.add(unit);
     this.spillingCount += count;
-    this.spool.append(unit.events).then(
+    // Serialising thousands of events takes milliseconds: start it on the next
+    // turn of the event loop, not on the call that overflowed the buffer. (The
+    // exit hook writes `spilling` events synchronously if the process ends first.)
+    new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.spool.append(unit.events)).then(
       () => {
         this.counters.spooled += count;
         this.logger.warn({ events: count, reason, spoolDir: this.spool.dir }, "usage events spooled");
