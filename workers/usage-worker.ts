@@ -182,6 +182,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
         logger.warn({ eventId: prepared.eventId, jobId: job.id, reason: prepared.reason }, "poison event isolated");
       }
     }
+    logger.debug({ jobId: job.id, events: accepted.length }, "job joined a batch");
     if (accepted.length > 0) refused.push(...(await writer.write(accepted, job.id)).rejected);
     if (unpriced > 0) observer?.unpriced?.({ events: unpriced });
     // Failed, not retried: its good events are committed, and replaying it later is harmless (ON CONFLICT DO NOTHING).

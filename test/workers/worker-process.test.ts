@@ -125,10 +125,15 @@ describe("worker process", () => {
     try {
       const viaProxy = new URL(TEST_REDIS_URL);
       viaProxy.port = String(redisProxy.port);
-      const worker = start(queueName, { REDIS_URL: viaProxy.toString(), LLM_TRACKER_FLUSH_MS: "600000" }, ["--shutdown-timeout-ms", "2000"]);
+      const worker = start(queueName, { REDIS_URL: viaProxy.toString(), LLM_TRACKER_FLUSH_MS: "600000", LLM_TRACKER_LOG_LEVEL: "debug" }, [
+        "--shutdown-timeout-ms",
+        "2000",
+      ]);
       const held = [makeEvent(), makeEvent()];
       await addEventJobs(queueName, [held]);
-      await waitFor(async () => (await queueCounts(queueName)).active === 1, 20_000, "job taken");
+      // Held in the worker's memory, not only marked active in Redis: cut before the job's
+      // data reached the worker, and there would be nothing to write on the way out.
+      await waitFor(() => worker.output().includes("job joined a batch"), 20_000, "job held by the worker");
 
       await redisProxy.cut();
       worker.child.kill("SIGTERM");
