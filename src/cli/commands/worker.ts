@@ -39,7 +39,7 @@ const workerCommand: CliCommand = {
     "                             jobs not acknowledged by then are redelivered later",
     "  --lock-duration-ms <n>     job lock lifetime; a crashed worker's jobs return after about",
     "                             this long (default 30000)",
-    "  --concurrency <n>          jobs processed at once (default 2 × batch size / job size)",
+    "  --concurrency <n>          jobs processed at once (default max(100, 2 × batch size / job size), at most 1000)",
     "",
     "Settings come from the environment: REDIS_URL, DATABASE_URL, LLM_TRACKER_QUEUE,",
     "LLM_TRACKER_BATCH_SIZE, LLM_TRACKER_FLUSH_MS, LLM_TRACKER_JOB_SIZE, LLM_TRACKER_LOG_LEVEL,",
