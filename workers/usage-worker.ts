@@ -10,10 +10,10 @@
 // and the stalled checker for the same result.
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import postgres from "postgres";
 import { getTrackerSettings } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
+import { createConnection } from "../src/db/connection.js";
 import type { UsageRow } from "../src/db/insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
@@ -144,12 +144,9 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
   if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger);
 
-  const sql = postgres(databaseUrl, {
-    max: 2,
-    onnotice: () => {},
-    connect_timeout: 10,
-    connection: { application_name: "llm-tracker-worker" },
-  });
+  // One connection for the batch writer, one for the rollup compaction.
+  const database = createConnection(databaseUrl, { max: 2, applicationName: "llm-tracker-worker" });
+  const { sql } = database;
   const compaction = rollupCompactMs > 0 ? startRollupCompaction({ sql, intervalMs: rollupCompactMs, logger }) : undefined;
   const writer = new BatchWriter({ sql, batchSize, flushMs, maxJobs: concurrency, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
 
@@ -238,7 +235,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       await Promise.race([worker.close(), delay(1_000)]);
     }
     await Promise.race([compaction?.stop(), delay(2_000)]);
-    await Promise.race([sql.end({ timeout: 1 }), delay(2_000)]);
+    await Promise.race([database.close(), delay(2_000)]);
     logger.info("usage worker stopped");
   }
 

@@ -2,7 +2,7 @@
 // /healthz + /metrics server, and the small Redis and Postgres clients its checks use.
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import postgres from "postgres";
+import { createConnection } from "../db/connection.js";
 import { postgresCheck, redisCheck, runningCheck } from "./health-checks.js";
 import { startHealthServer, type HealthServer } from "./health-server.js";
 import { withTimeout } from "./with-timeout.js";
@@ -41,7 +41,7 @@ export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerO
   redis.on("error", () => {}); // reported by /healthz; the worker logs its own connection errors
   const queue = new Queue(options.queueName, { connection: redis });
   queue.on("error", () => {});
-  const sql = postgres(options.databaseUrl, { max: 1, connect_timeout: 5, idle_timeout: 60, onnotice: () => {} });
+  const database = createConnection(options.databaseUrl, { max: 1, connectTimeoutSeconds: 5, idleTimeoutSeconds: 60, applicationName: "llm-tracker-health" });
   const metrics = createWorkerMetrics({ queue, spoolDir: options.spoolDir, queueTimeoutMs: checkTimeoutMs });
 
   let worker: { readonly running: boolean } | undefined;
@@ -54,7 +54,7 @@ export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerO
           host: options.host,
           registry: metrics.registry,
           checkTimeoutMs,
-          checks: { redis: redisCheck(redis), postgres: postgresCheck(sql), worker: runningCheck(() => worker?.running === true) },
+          checks: { redis: redisCheck(redis), postgres: postgresCheck(database.sql), worker: runningCheck(() => worker?.running === true) },
         }).catch(async (error: unknown) => {
           await closeClients();
           throw error;
@@ -63,7 +63,7 @@ export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerO
   async function closeClients(): Promise<void> {
     await withTimeout(queue.close(), 1_000).catch(() => {});
     redis.disconnect();
-    await withTimeout(sql.end({ timeout: 1 }), 2_000).catch(() => {});
+    await withTimeout(database.close(), 2_000).catch(() => {});
   }
 
   let closing: Promise<void> | undefined;
