@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import { withTimeout } from "./with-timeout.js";
+import { withTimeout } from "../with-timeout.js";
 
 /** Resolves (or returns) when the thing it checks is fine; throws when it is not. */
 export type HealthCheck = () => Promise<unknown> | unknown;

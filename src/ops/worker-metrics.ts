@@ -3,7 +3,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { withTimeout } from "./with-timeout.js";
+import { withTimeout } from "../with-timeout.js";
 
 /**
  * What the worker reports as it goes; every callback is optional and must not throw.

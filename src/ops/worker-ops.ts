@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { createConnection } from "../db/connection.js";
 import { postgresCheck, redisCheck, runningCheck } from "./health-checks.js";
 import { startHealthServer, type HealthServer } from "./health-server.js";
-import { withTimeout } from "./with-timeout.js";
+import { withTimeout } from "../with-timeout.js";
 import { createWorkerMetrics, type WorkerObserver } from "./worker-metrics.js";
 
 export interface WorkerOpsOptions {

@@ -6,6 +6,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createLogger, redactUrl, type Logger } from "../logger.js";
+import { withTimeout } from "../with-timeout.js";
 import { createProducerConnection } from "./producer-connection.js";
 import { Spool, type ClaimedSpoolFile } from "./spool.js";
 import type { UsageEvent } from "./usage-event.js";
@@ -226,6 +227,7 @@ export class UsageProducer {
           await withTimeout(
             this.queue.addBulk(batches.map((batch) => (batch.job ??= usageJob(batch.events)))),
             this.options.sendTimeoutMs,
+            "Redis send",
           );
         } catch (error) {
           for (const batch of batches) this.sending.delete(batch);
@@ -427,21 +429,13 @@ async function sendClaimed(spool: Spool, file: ClaimedSpoolFile, queue: Queue, j
   try {
     const jobs = groupEvents(file.events, jobSize).map(usageJob);
     for (let start = 0; start < jobs.length; start += 50) {
-      await withTimeout(queue.addBulk(jobs.slice(start, start + 50)), sendTimeoutMs);
+      await withTimeout(queue.addBulk(jobs.slice(start, start + 50)), sendTimeoutMs, "Redis send");
     }
   } catch (error) {
     await spool.release(file).catch(() => {});
     throw error;
   }
   await spool.complete(file);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function settledState(promise: Promise<unknown>): Promise<"fulfilled" | "rejected" | "pending"> {
