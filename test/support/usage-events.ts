@@ -42,18 +42,9 @@ export async function addEventJobs(queueName: string, groups: unknown[][]): Prom
   }
 }
 
-/** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** `count` distinct events with the defaults above. */
 export function usageEvents(count: number): UsageEvent[] {
   return Array.from({ length: count }, () => makeEvent());
 }
+
+export { waitFor } from "./wait-for.js";

@@ -32,11 +32,4 @@ export async function stopRedis(port: number): Promise<void> {
   await run("redis-cli", ["-p", String(port), "shutdown", "nosave"]).catch(() => {});
 }
 
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from "../support/wait-for.js";
