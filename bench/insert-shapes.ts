@@ -3,7 +3,7 @@
 // (rollup triggers included), same priced rows, one connection.
 // Run: npx tsx bench/insert-shapes.ts [rows=100000] [batch=2000] [rounds=3]
 import postgres, { type Sql } from "postgres";
-import { insertUsageRows, type UsageRow } from "../src/db/insert-usage-rows.js";
+import { insertUsageRows, type UsageRow } from "../workers/insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { createTestDatabase } from "../test/support/test-database.js";
 import { benchEvents } from "./support/usage-rows.js";

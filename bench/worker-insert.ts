@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { insertUsageRows } from "../src/db/insert-usage-rows.js";
+import { insertUsageRows } from "../workers/insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { llmTrackerUsage } from "../src/db/schema.js";
 import type { UsageEvent } from "../src/usage/usage-event.js";

@@ -3,10 +3,10 @@
 // away is retried with capped backoff; a row Postgres refuses is isolated by
 // bisecting the batch, so the rest of the batch still commits.
 import type { Sql } from "postgres";
-import { insertUsageRows, type UsageRow } from "../src/db/insert-usage-rows.js";
+import { insertUsageRows, type UsageRow } from "./insert-usage-rows.js";
 import type { Logger } from "../src/logger.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
-import type { WorkerObserver } from "./usage-worker.js";
+import type { WorkerObserver } from "./worker-observer.js";
 
 export interface RejectedEvent {
   eventId: string | null;

@@ -14,13 +14,14 @@ import { getTrackerSettings } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
 import { createConnection } from "../src/db/connection.js";
-import type { UsageRow } from "../src/db/insert-usage-rows.js";
+import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
+import type { WorkerObserver } from "./worker-observer.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
 
 export interface UsageWorkerOptions {
@@ -72,14 +73,6 @@ export interface UsageWorkerOptions {
   /** First and longest delay between retries of a batch while Postgres is away, in ms. Defaults 100 and 5000. */
   retryInitialMs?: number;
   retryMaxMs?: number;
-}
-
-export interface WorkerObserver {
-  batchWritten?(info: { events: number; inserted: number; durationMs: number }): void;
-  retry?(info: { attempt: number; delayMs: number; error: string }): void;
-  poison?(info: { eventId: string | null; jobId: string | undefined; reason: string }): void;
-  /** A job's events were committed and `events` of them had no price (cost null). */
-  unpriced?(info: { events: number }): void;
 }
 
 export interface UsageWorkerHandle {
@@ -246,3 +239,5 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     },
   };
 }
+
+export type { WorkerObserver } from "./worker-observer.js";

@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import postgres from "postgres";
 import { configure, getTrackerSettings, resetConfiguration } from "../../src/config/settings.js";
-import { insertUsageRows } from "../../src/db/insert-usage-rows.js";
+import { insertUsageRows } from "../../workers/insert-usage-rows.js";
 import { runMigrations } from "../../src/db/migrate.js";
 import { getDefaultProducer, shutdown } from "../../src/usage/default-producer.js";
 import { UsageProducer } from "../../src/usage/producer.js";

@@ -1,15 +1,6 @@
 // Dispatches `llm-tracker <command> …`; each command module owns its flags and help.
 import { LLMTrackerError } from "../errors/llm-tracker-error.js";
-
-export interface CliCommand {
-  summary: string;
-  help: string;
-  /** Resolves to the process exit code. */
-  run(args: string[]): Promise<number>;
-}
-
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+import { EXIT, type CliCommand } from "./cli-command.js";
 
 const commands: Record<string, () => Promise<CliCommand>> = {
   migrate: async () => (await import("./commands/migrate.js")).default,

@@ -4,7 +4,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/config-error.js";
-import type { ProviderName } from "../providers/types.js";
+
+/** The providers llm-tracker can call (`LLM_PROVIDER`). */
+export type ProviderName = "openai" | "azure_openai" | "gemini";
 
 /** Keys accepted by configure() and read from the environment (objects as JSON text there). */
 export interface SettingsInput {

@@ -2,14 +2,14 @@
 // a price change or once an unknown model has a price. Chunked by (created_at, id)
 // in short transactions; the rollup follows each UPDATE through its trigger.
 import type { Sql } from "postgres";
-import { parseDateRange, type DateInput, type DateRange } from "../stats/date-range.js";
-import { statsSql } from "../stats/stats-connection.js";
-import type { StatsOptions } from "../stats/stats-options.js";
-import { inRange, runStatsQuery } from "../stats/stats-sql.js";
+import { parseDateRange, type DateInput, type DateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
+import type { QueryOptions } from "../query/query-options.js";
+import { inRange, runStatsQuery } from "../query/query-sql.js";
 import { getPriceBook, type PriceBook } from "./price-book.js";
 import { priceRow } from "./price-row.js";
 
-export interface RecomputeCostsOptions extends StatsOptions {
+export interface RecomputeCostsOptions extends QueryOptions {
   /** Prices to apply. Default: the configured price book (LLM_TRACKER_PRICES, overrides, Azure deployments). */
   priceBook?: PriceBook;
   /** Rows read, priced and updated per transaction. Default 1000. */

@@ -1,4 +1,4 @@
-import type { Usage } from "../providers/types.js";
+import type { Usage } from "../token-usage.js";
 import { LLMTrackerError } from "./llm-tracker-error.js";
 
 /**

@@ -1,20 +1,9 @@
-// The one usage shape and the one chat interface every provider adapter speaks.
+// The one chat interface every provider adapter speaks, over the one usage shape.
+import type { ProviderName } from "../config/settings.js";
+import type { Usage } from "../token-usage.js";
 
-export type ProviderName = "openai" | "azure_openai" | "gemini";
-
-/**
- * Token usage of one call, the same numbers for every provider.
- * `cached_tokens` is the part of `prompt_tokens` served from cache and
- * `reasoning_tokens` the part of `completion_tokens` spent thinking.
- */
-export interface Usage {
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-}
+export type { ProviderName } from "../config/settings.js";
+export type { Usage } from "../token-usage.js";
 
 /** What a provider's usage converter returns: the usage plus whether the provider reported any. */
 export interface ConvertedUsage {

@@ -1,9 +1,10 @@
 // Calls, tokens and cost per calendar day, days placed in the caller's time zone.
-import type { DateInput } from "./date-range.js";
-import { parseDateRange } from "./date-range.js";
-import { statsSql } from "./stats-connection.js";
+import type { DateInput } from "../query/date-range.js";
+import { parseDateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
 import type { DayStats, StatsOptions } from "./stats-options.js";
-import { costColumn, runStatsQuery, toNumber } from "./stats-sql.js";
+import { runStatsQuery, toNumber } from "../query/query-sql.js";
+import { costColumn } from "./stats-sql.js";
 import { fromUsageDays } from "./usage-sources.js";
 
 /**

@@ -1,9 +1,10 @@
 // Token totals per model over a date range.
-import type { DateInput } from "./date-range.js";
-import { parseDateRange } from "./date-range.js";
-import { statsSql } from "./stats-connection.js";
+import type { DateInput } from "../query/date-range.js";
+import { parseDateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
 import type { ModelStats, StatsOptions } from "./stats-options.js";
-import { runStatsQuery, toTokenTotals } from "./stats-sql.js";
+import { runStatsQuery } from "../query/query-sql.js";
+import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /** One entry per model, by `total_tokens` descending, ties by model name (byte order). */

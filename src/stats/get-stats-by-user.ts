@@ -1,9 +1,10 @@
 // Token totals per user over a date range.
-import type { DateInput } from "./date-range.js";
-import { parseDateRange } from "./date-range.js";
-import { statsSql } from "./stats-connection.js";
+import type { DateInput } from "../query/date-range.js";
+import { parseDateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
 import type { StatsOptions, UserStats } from "./stats-options.js";
-import { runStatsQuery, toTokenTotals } from "./stats-sql.js";
+import { runStatsQuery } from "../query/query-sql.js";
+import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /**

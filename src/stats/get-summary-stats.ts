@@ -1,9 +1,10 @@
 // Totals over a date range: tokens, calls, and how many succeeded or failed.
-import type { DateInput } from "./date-range.js";
-import { parseDateRange } from "./date-range.js";
-import { statsSql } from "./stats-connection.js";
+import type { DateInput } from "../query/date-range.js";
+import { parseDateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
 import type { StatsOptions, SummaryStats } from "./stats-options.js";
-import { runStatsQuery, toNumber, toTokenTotals } from "./stats-sql.js";
+import { runStatsQuery, toNumber } from "../query/query-sql.js";
+import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /** Token and call totals of the rows created in [startDate, endDate); zeros over an empty range. */

@@ -20,8 +20,8 @@
 // Days and hours are fixed lengths here (24 hours, not '1 day', which Postgres
 // would stretch across the session time zone's DST changes).
 import type { PendingQuery, Row, Sql } from "postgres";
-import type { DateRange } from "./date-range.js";
-import { boundInstant } from "./stats-sql.js";
+import type { DateRange } from "../query/date-range.js";
+import { boundInstant } from "../query/query-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
 

@@ -1,21 +1,8 @@
 // The options every stats function takes and the rows it returns.
-import type { StatsDatabase } from "./stats-connection.js";
+import type { QueryOptions } from "../query/query-options.js";
 
-export interface StatsOptions {
-  /**
-   * IANA time zone that decides where a day starts: for date-only arguments
-   * (`2026-03-08` is that day's midnight there), for date-times without an
-   * offset, and for grouping in getStatsByDay. DST is honoured. Default `UTC`.
-   */
-  timeZone?: string;
-  /**
-   * Database to query: a postgres.js client (`postgres(url)`, without a column
-   * `transform`) or a connection from `createConnection()`. It stays open; its
-   * owner closes it. Default: one shared pool for `DATABASE_URL` / `configure()`,
-   * closed by `close()`.
-   */
-  db?: StatsDatabase;
-}
+/** `timeZone` and `db`; see QueryOptions. */
+export type StatsOptions = QueryOptions;
 
 /** Token sums, call count and cost shared by the grouped results. */
 export interface TokenTotals {

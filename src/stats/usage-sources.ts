@@ -2,7 +2,7 @@
 // (planned by range-plan.ts), in one shape, so each stats function groups and
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
-import type { DateRange } from "./date-range.js";
+import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
 import { costColumn } from "./stats-sql.js";
 

@@ -1,7 +1,7 @@
 import { getTrackerSettings } from "../../config/settings.js";
 import { runMigrations } from "../../db/migrate.js";
 import { redactUrl } from "../../logger.js";
-import { EXIT, type CliCommand } from "../run-cli.js";
+import { EXIT, type CliCommand } from "../cli-command.js";
 
 const migrateCommand: CliCommand = {
   summary: "apply the shipped migrations to DATABASE_URL (creates the database if missing)",

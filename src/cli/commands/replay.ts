@@ -5,7 +5,7 @@ import { getTrackerSettings } from "../../config/settings.js";
 import { redactUrl } from "../../logger.js";
 import { replaySpoolFiles } from "../../usage/producer.js";
 import { Spool } from "../../usage/spool.js";
-import { EXIT, type CliCommand } from "../run-cli.js";
+import { EXIT, type CliCommand } from "../cli-command.js";
 
 const replayCommand: CliCommand = {
   summary: "send spooled usage events to the queue (--failed: also retry failed jobs)",

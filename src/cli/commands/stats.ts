@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { InvalidInputError } from "../../errors/invalid-input-error.js";
 import { close, getStatsByDay, getStatsByModel, getStatsByNode, getStatsByUser, getSummaryStats, type StatsOptions } from "../../stats/index.js";
-import { EXIT, type CliCommand } from "../run-cli.js";
+import { EXIT, type CliCommand } from "../cli-command.js";
 
 type Report = (from: string | undefined, to: string | undefined, options: StatsOptions) => Promise<object>;
 

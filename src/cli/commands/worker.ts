@@ -1,7 +1,7 @@
 // `llm-tracker worker`: runs the usage worker with settings from the environment
 // until SIGTERM/SIGINT, then stops within a bounded time.
 import { InvalidInputError } from "../../errors/invalid-input-error.js";
-import { EXIT, type CliCommand } from "../run-cli.js";
+import { EXIT, type CliCommand } from "../cli-command.js";
 
 const FLAGS = {
   "--shutdown-timeout-ms": "shutdownTimeoutMs",

@@ -1,4 +1,4 @@
-// Which Postgres the stats query: the caller's `options.db`, or one shared
+// Which Postgres the stats (and re-pricing) query: the caller's `options.db`, or one shared
 // pool for DATABASE_URL / configure(), made on first use and rebuilt when the URL changes.
 import type { Sql } from "postgres";
 import { getTrackerSettings } from "../config/settings.js";

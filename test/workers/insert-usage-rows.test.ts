@@ -2,7 +2,7 @@
 // exactly — instants to the microsecond, decimal costs digit for digit, metadata as jsonb.
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { insertUsageRows } from "../../src/db/insert-usage-rows.js";
+import { insertUsageRows } from "../../workers/insert-usage-rows.js";
 import { runMigrations } from "../../src/db/migrate.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { makeEvent } from "../support/usage-events.js";

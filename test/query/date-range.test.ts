@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../src/errors/invalid-input-error.js";
-import { parseDateRange, parseTimeZone } from "../../src/stats/date-range.js";
+import { parseDateRange, parseTimeZone } from "../../src/query/date-range.js";
 
 describe("parseDateRange", () => {
   it("leaves a range open when a date is undefined or null", () => {

@@ -4,7 +4,7 @@
 // costs Node ~2 µs per row, where typed arrays cost ~4.5 µs (postgres.js escapes
 // every element into an array literal) and drizzle's query builder ~4× that.
 import type { Sql } from "postgres";
-import type { UsageEvent } from "../usage/usage-event.js";
+import type { UsageEvent } from "../src/usage/usage-event.js";
 
 /** A usage event with the price the worker gave it; events without one are written unpriced (null). */
 export type UsageRow = UsageEvent & {
