@@ -20,10 +20,11 @@ cd "$work/clone"
 test ! -e dist # the point of the exercise: nothing built yet
 npm ci --no-audit --no-fund --prefer-offline --silent
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
-echo "packed $tarball from a clean clone of ${head:0:12} ($(du -h "$work/$tarball" | cut -f1), $(tar -tzf "$work/$tarball" | wc -l) files)"
+contents="$(tar -tzf "$work/$tarball")"
+echo "packed $tarball from a clean clone of ${head:0:12} ($(du -h "$work/$tarball" | cut -f1), $(wc -l <<<"$contents") files)"
 # A tarball without the compiled entry points would install and then fail on import.
 for entry in dist/src/index.js dist/src/stats/index.js dist/workers/usage-worker.js dist/src/cli/main.js drizzle/meta/_journal.json; do
-  tar -tzf "$work/$tarball" | grep -qx "package/$entry" || { echo "pack smoke: $entry is missing from the tarball" >&2; exit 1; }
+  grep -qx "package/$entry" <<<"$contents" || { echo "pack smoke: $entry is missing from the tarball" >&2; exit 1; }
 done
 
 mkdir "$work/app" && cd "$work/app"
