@@ -19,6 +19,7 @@ import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
+import { unreachableMessage, unreachableReason } from "../src/unreachable-service.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
@@ -122,17 +123,32 @@ function describePoison(rejected: RejectedEvent[], total: number): string {
   return text;
 }
 
-/** Migrations at start wait for a Postgres that is still starting; a wrong URL or password fails at once. */
+/** Tries before migrations give up: about five minutes of waiting for Postgres. */
+const MIGRATION_ATTEMPTS = 60;
+
+/**
+ * Migrations at start wait for a Postgres that is still starting; a wrong URL or
+ * password fails at once. An unreachable Postgres is said once in plain words
+ * (what is missing, what to start) at `warn`; the retries after it at `debug`.
+ */
 async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  let said = "";
   for (let attempt = 1; ; attempt += 1) {
     if (signal?.aborted) throw new WorkerStartAborted();
     try {
       return await runMigrations(databaseUrl);
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error;
-      if (classifyWriteError(cause) !== "transient" || attempt >= 60) throw error;
+      if (classifyWriteError(cause) !== "transient") throw error;
+      const reason = unreachableReason(cause);
+      const plain = reason ? unreachableMessage([{ service: "Postgres", url: databaseUrl, reason }]) : undefined;
+      if (attempt >= MIGRATION_ATTEMPTS) throw plain ? new Error(`${plain}; gave up after ${attempt} attempts`, { cause: error }) : error;
       const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
-      logger.warn({ attempt, delayMs, error: describeWriteError(cause) }, "Postgres not reachable for migrations; retrying");
+      const fields = { attempt, delayMs, error: describeWriteError(cause) };
+      const message = plain ? `${plain}; retrying until it answers` : "Postgres not reachable for migrations; retrying";
+      if (message === said) logger.debug(fields, message);
+      else logger.warn(fields, message);
+      said = message;
       await delay(delayMs, signal);
     }
   }
@@ -217,7 +233,9 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   worker.on("error", (error) => {
     // A Redis outage repeats the same error many times a second; log each kind once until it changes.
     const text = describeWriteError(error);
-    if (text !== lastRedisError) logger.warn({ error: text }, "queue connection error");
+    const reason = unreachableReason(error);
+    const message = reason ? `${unreachableMessage([{ service: "Redis", url: redisUrl, reason }])}; retrying until it answers` : "queue connection error";
+    if (text !== lastRedisError) logger.warn({ error: text }, message);
     lastRedisError = text;
   });
   worker.on("ready", () => {
