@@ -5,13 +5,14 @@ import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
 import { costColumn } from "./stats-sql.js";
+import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
 
 type Fragment = PendingQuery<Row[]>;
 
 export type Dimension = "model" | "user" | "node";
 
 /** The result column each dimension groups by, read from a rollup row and from a raw row. */
-function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
+export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
   // The rollup stores a null user / node as key '' with key_is_null, so '' and null stay apart.
   const nullableKey = sql`CASE WHEN key_is_null THEN NULL ELSE key END`;
   if (dimension === "model") return { rollup: sql`key AS model`, raw: sql`model` };
@@ -93,6 +94,71 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
       UNION ALL
       SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`)}) AS edges
     ) AS usage_days
+    ${rest}`;
+}
+
+/**
+ * `WITH plan AS (…), hours AS (…)`, then a query over `usage_buckets`: rows
+ * with the bucket key (k_local, k_off; see time-buckets.ts), the dimension's
+ * column when `dimension` is given (else all calls), and the summed columns of
+ * usage_parts.
+ *
+ * A rollup hour is placed in a bucket only when it lies wholly inside it (its
+ * first and last microsecond have the same key); hours a bucket boundary cuts
+ * (zones at :30 / :45 offsets, odd historical offsets) are read from the raw
+ * rows, as are the edges. UTC days come from day buckets only for day buckets
+ * in UTC itself.
+ */
+export function fromUsageBuckets(sql: Sql, range: DateRange, unit: BucketUnit, dimension: Dimension | undefined, select: Fragment, rest: Fragment): Fragment {
+  const zone = range.timeZone;
+  const utcDays = unit === "day" && zone === "UTC";
+  const key = (x: Fragment) => bucketKeyOf(sql, unit, zone, x);
+  const group = dimension ? groupColumn(sql, dimension) : undefined;
+  const rollupGroup = group ? sql`${group.rollup},` : sql``;
+  const rawGroup = group ? sql`${group.raw},` : sql``;
+  const rawSums = sql`1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
+    (cost_usd IS NULL)::int AS unpriced_calls`;
+  // Without a dimension every call is summed once: the model dimension holds each row exactly once.
+  const rollupDimension = dimension ?? "model";
+  const daySpan = utcDays
+    ? sql`UNION ALL
+      SELECT bucket AT TIME ZONE 'UTC', 0, ${rollupGroup} ${sql(SUMMED)} FROM llm_tracker_usage_rollup
+      WHERE grain = 'day' AND dimension = ${rollupDimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")}`
+    : sql``;
+  return sql`
+    WITH ${rangePlanCte(sql, range, { days: utcDays })},
+    hours AS MATERIALIZED (
+      SELECT b, first_key.k_local, first_key.k_off,
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+      FROM (
+        SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
+        UNION ALL
+        SELECT generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
+      ) AS planned_hours
+      CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
+      CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+    )
+    SELECT ${select}
+    FROM (
+      SELECT hours.k_local, hours.k_off, ${rollupGroup} ${sql(SUMMED)}
+      FROM (${rollupSpans(sql, rollupDimension, sql`bucket, key_is_null, key, ${sql(SUMMED)}`, { hoursOnly: true })}) AS r
+      JOIN hours ON hours.b = r.bucket
+      WHERE hours.whole
+      ${daySpan}
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSums}
+      FROM hours CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
+        SELECT * FROM llm_tracker_usage
+        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' OFFSET 0
+      ) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+      WHERE NOT hours.whole
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSums}
+      FROM (${rawEdges(sql, sql`*`)}) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+    ) AS usage_buckets
     ${rest}`;
 }
 
