@@ -8,7 +8,7 @@ import { statsSql } from "../query/query-connection.js";
 import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
 import { parseLimit } from "./stats-limit.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
-import { costColumn } from "./stats-sql.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketLabelOf, bucketListQuery, type BucketUnit } from "./time-buckets.js";
 import { fromUsageBuckets } from "./usage-sources.js";
 
@@ -39,6 +39,8 @@ const ZEROS: Figures = {
   total_tokens: 0,
   total_cost_usd: 0,
   unpriced_calls: 0,
+  avg_latency_ms: 0,
+  avg_time_to_first_token_ms: 0,
 };
 
 /**
@@ -88,7 +90,9 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
         sum(completion_tokens)::int8 AS total_completion_tokens,
         sum(total_tokens)::int8 AS total_tokens,
         ${costColumn(q)},
-        sum(unpriced_calls)::int8 AS unpriced_calls`,
+        sum(unpriced_calls)::int8 AS unpriced_calls,
+        ${averageColumn(q, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+        ${averageColumn(q, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`,
       // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
       q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
     );
@@ -160,6 +164,8 @@ function toFigures(cell: Record<string, unknown>): Figures {
     total_tokens: toNumber(cell.total_tokens),
     total_cost_usd: toNumber(cell.total_cost_usd),
     unpriced_calls: toNumber(cell.unpriced_calls),
+    avg_latency_ms: toNumber(cell.avg_latency_ms),
+    avg_time_to_first_token_ms: toNumber(cell.avg_time_to_first_token_ms),
   };
 }
 

@@ -4,7 +4,7 @@
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
-import { costColumn } from "./stats-sql.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
 
 type Fragment = PendingQuery<Row[]>;
@@ -21,19 +21,29 @@ export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment;
 }
 
 /** The rollup's additive columns, summed by the stats. */
-const SUMMED = ["calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls"];
+const SUMMED = [
+  "calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls",
+  "latency_ms_sum", "latency_calls", "ttft_ms_sum", "ttft_calls",
+];
+
+/** A raw usage row as the rollup's additive columns (SUMMED), so the two can be summed together. */
+function rawSummed(sql: Sql): Fragment {
+  return sql`1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
+    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
+    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
+    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
+}
 
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
  * the dimension's column (`model`, `user_id` or `node_name`) and calls,
  * successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
- * unpriced_calls. `select` is the rest of the statement after `FROM usage_parts`.
+ * unpriced_calls, latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls. `select` is the rest of the statement after `FROM usage_parts`.
  */
 export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension, select: Fragment, rest: Fragment): Fragment {
   const group = groupColumn(sql, dimension);
   const rollupColumns = sql`${group.rollup}, ${sql(SUMMED)}`;
-  const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
-    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls`;
+  const rawColumns = sql`${group.raw}, ${rawSummed(sql)}`;
   return sql`
     WITH ${rangePlanCte(sql, range)}
     SELECT ${select}
@@ -116,8 +126,7 @@ export function fromUsageBuckets(sql: Sql, range: DateRange, unit: BucketUnit, d
   const group = dimension ? groupColumn(sql, dimension) : undefined;
   const rollupGroup = group ? sql`${group.rollup},` : sql``;
   const rawGroup = group ? sql`${group.raw},` : sql``;
-  const rawSums = sql`1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
-    (cost_usd IS NULL)::int AS unpriced_calls`;
+  const rawSums = rawSummed(sql);
   // Without a dimension every call is summed once: the model dimension holds each row exactly once.
   const rollupDimension = dimension ?? "model";
   const daySpan = utcDays
@@ -163,11 +172,14 @@ export function fromUsageBuckets(sql: Sql, range: DateRange, unit: BucketUnit, d
 }
 
 /** Calls, token sums and cost over usage_parts, named and typed as tokenTotalsColumns() names them for raw rows. */
+/** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
 export function summedTotalsColumns(sql: Sql): Fragment {
   return sql`
     coalesce(sum(calls), 0)::int8 AS total_calls,
     coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
     coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-    ${costColumn(sql)}`;
+    ${costColumn(sql)},
+    ${averageColumn(sql, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+    ${averageColumn(sql, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`;
 }

@@ -56,6 +56,8 @@ function seedRows(rand: () => number, count: number) {
     const completion = Math.floor(rand() * 800);
     const success = rand() > 0.15;
     const node = pick(NODES);
+    const latency = rand() < 0.1 ? null : Math.floor(rand() * 20_000);
+    const streamed = rand() < 0.4;
     return {
       id: crypto.randomUUID(),
       user_id: pick(USERS),
@@ -70,6 +72,9 @@ function seedRows(rand: () => number, count: number) {
       metadata: node === null ? { source_type: "task" } : { node_name: node },
       created_at: isoMicros(us),
       cost_usd: rand() < 0.2 ? null : (rand() / 10).toFixed(10),
+      latency_ms: latency,
+      streamed,
+      time_to_first_token_ms: streamed && latency !== null ? Math.floor(latency * rand()) : null,
     };
   });
 }
@@ -140,7 +145,8 @@ async function reference(db: Sql, c: Case) {
     const cells = await tx`
       SELECT ${rowLabel} AS name, ${keyColumn} AS key, count(*) AS calls, count(*) FILTER (WHERE success) AS ok,
         sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion, sum(total_tokens) AS tokens,
-        round(coalesce(sum(cost_usd), 0), 6)::float8 AS cost, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
+        round(coalesce(sum(cost_usd), 0), 6)::float8 AS cost, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced,
+        coalesce(round(avg(latency_ms), 3), 0)::float8 AS latency, coalesce(round(avg(time_to_first_token_ms), 3), 0)::float8 AS ttft
       FROM llm_tracker_usage WHERE ${where} GROUP BY 1, 2`;
     const keys = groupBy
       ? (
@@ -164,6 +170,8 @@ async function reference(db: Sql, c: Case) {
           total_tokens: n(cell?.tokens ?? 0),
           total_cost_usd: n(cell?.cost ?? 0),
           unpriced_calls: n(cell?.unpriced ?? 0),
+          avg_latency_ms: n(cell?.latency ?? 0),
+          avg_time_to_first_token_ms: n(cell?.ttft ?? 0),
         };
       }),
     );

@@ -58,10 +58,10 @@ describe("llm-tracker stats", () => {
     const result = await cli("by-user");
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^user_id\s+total_calls\s+total_prompt_tokens\s+total_completion_tokens\s+total_tokens\s+total_cost_usd$/);
+    expect(lines[0]).toMatch(/^user_id\s+total_calls\s+total_prompt_tokens\s+total_completion_tokens\s+total_tokens\s+total_cost_usd\s+avg_latency_ms\s+avg_time_to_first_token_ms$/);
     expect(lines.slice(2).map((line) => line.split(/\s+/))).toEqual([
-      ["-", "1", "20", "10", "30", "0"],
-      ["u1", "1", "10", "5", "15", "0"],
+      ["-", "1", "20", "10", "30", "0", "0", "0"],
+      ["u1", "1", "10", "5", "15", "0", "0", "0"],
     ]);
   });
 
