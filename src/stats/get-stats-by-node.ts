@@ -3,6 +3,7 @@ import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import type { NodeStats, StatsOptions } from "./stats-options.js";
+import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery } from "../query/query-sql.js";
 import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
@@ -13,6 +14,7 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
  */
 export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<NodeStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
+  const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(sql, range, (q) =>
     fromUsageParts(
@@ -22,6 +24,7 @@ export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput,
       q`node_name, ${summedTotalsColumns(q)}`,
       // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
       q`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
+      terms,
     ),
   );
   return rows.map((row) => ({ node_name: (row.node_name as string | null) ?? null, ...toTokenTotals(row) }));

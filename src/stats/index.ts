@@ -12,6 +12,7 @@ export type { RecomputeCostsOptions, RecomputeCostsResult } from "../cost/recomp
 export type { StatsDatabase } from "../query/query-connection.js";
 export type { DateInput } from "../query/date-range.js";
 export type { DayStats, ModelStats, NodeStats, StatsOptions, SummaryStats, TokenTotals, UserStats } from "./stats-options.js";
+export type { StatsFilter } from "./stats-filter.js";
 export { createConnection, type ConnectionOptions, type DatabaseConnection } from "../db/connection.js";
 export { configure } from "../config/settings.js";
 export { InvalidInputError } from "../errors/invalid-input-error.js";

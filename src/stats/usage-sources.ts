@@ -3,12 +3,13 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
+import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { costColumn } from "./stats-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
 
-export type Dimension = "model" | "user" | "node";
+export type { Dimension };
 
 /** The result column each dimension groups by, read from a rollup row and from a raw row. */
 function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
@@ -19,34 +20,64 @@ function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: F
   return { rollup: sql`${nullableKey} AS node_name`, raw: sql`metadata->>'node_name' AS node_name` };
 }
 
+/**
+ * Where a (possibly filtered) query reads its whole buckets. The rollup holds
+ * one grouping at a time (per model, per user or per node), so it answers a
+ * filter only on the dimension the query groups by (or on any one dimension
+ * when the query does not group): then it is narrowed to the filtered key.
+ * Any other filter — a user's calls per model, or two terms at once — is
+ * summed from the raw rows of the whole range (exact, but a scan of the
+ * range's rows through the created_at, user or model index).
+ */
+type Source = { kind: "rollup"; dimension: Dimension; term?: FilterTerm } | { kind: "raw" };
+
+function sourceFor(grouping: Dimension | null, terms: FilterTerm[]): Source {
+  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "model" };
+  const [term] = terms;
+  if (terms.length === 1 && (grouping === null || grouping === term!.dimension)) return { kind: "rollup", dimension: term!.dimension, term };
+  return { kind: "raw" };
+}
+
 /** The rollup's additive columns, summed by the stats. */
 const SUMMED = ["calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls"];
 
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
- * the dimension's column (`model`, `user_id` or `node_name`) and calls,
- * successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
- * unpriced_calls. `select` is the rest of the statement after `FROM usage_parts`.
+ * the grouping's column (`model`, `user_id` or `node_name`; none when
+ * `grouping` is null) and calls, successful_calls, prompt_tokens,
+ * completion_tokens, total_tokens, cost_usd, unpriced_calls, of the calls that
+ * match `terms`. `select` is the rest of the statement after `FROM usage_parts`.
  */
-export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension, select: Fragment, rest: Fragment): Fragment {
-  const group = groupColumn(sql, dimension);
-  const rollupColumns = sql`${group.rollup}, ${sql(SUMMED)}`;
+export function fromUsageParts(
+  sql: Sql,
+  range: DateRange,
+  grouping: Dimension | null,
+  select: Fragment,
+  rest: Fragment,
+  terms: FilterTerm[] = [],
+): Fragment {
+  const group = grouping === null ? { rollup: sql`1 AS one`, raw: sql`1 AS one` } : groupColumn(sql, grouping);
   const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
     total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls`;
+  const source = sourceFor(grouping, terms);
+  const parts =
+    source.kind === "raw"
+      ? rawRange(sql, rawColumns, rawRowsMatching(sql, terms))
+      : sql`
+        ${rollupSpans(sql, source.dimension, sql`${group.rollup}, ${sql(SUMMED)}`, { where: source.term ? rollupRowsOf(sql, source.term) : sql`` })}
+        UNION ALL
+        ${rawEdges(sql, rawColumns, rawRowsMatching(sql, terms))}`;
   return sql`
     WITH ${rangePlanCte(sql, range)}
     SELECT ${select}
-    FROM (
-      ${rollupSpans(sql, dimension, rollupColumns)}
-      UNION ALL
-      ${rawEdges(sql, rawColumns)}
-    ) AS usage_parts
+    FROM (${parts}) AS usage_parts
     ${rest}`;
 }
 
 /**
  * `WITH plan AS (…), hours AS (…)`, then a query over `usage_days`: rows of
- * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`.
+ * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`,
+ * of the calls that match `terms`.
  *
  * An hour bucket is placed on a local day only when it lies wholly inside it:
  * no offset change within the hour and the same local date at its first and
@@ -54,14 +85,24 @@ export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension,
  * offsets, odd historical offsets) are read from the raw rows, as are the
  * edges. UTC days come from day buckets only when the zone is UTC itself.
  */
-export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment): Fragment {
+export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment, terms: FilterTerm[] = []): Fragment {
   const zone = range.timeZone;
+  const source = sourceFor(null, terms);
+  const matching = rawRowsMatching(sql, terms);
+  if (source.kind === "raw") {
+    return sql`
+      WITH ${rangePlanCte(sql, range)}
+      SELECT ${select}
+      FROM (${rawRange(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
+      ${rest}`;
+  }
   const utc = zone === "UTC";
+  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
   const hourColumns = sql`bucket, calls, total_tokens, cost_usd`;
   const daySpan = utc
     ? sql`UNION ALL
       SELECT (bucket AT TIME ZONE 'UTC')::date, calls, total_tokens, cost_usd FROM llm_tracker_usage_rollup
-      WHERE grain = 'day' AND dimension = 'model' AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")}`
+      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
     : sql``;
   return sql`
     WITH ${rangePlanCte(sql, range, { days: utc })},
@@ -70,7 +111,7 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
         last_local - first_local = interval '59:59.999999' AND first_local::date = last_local::date AS whole
       FROM (
         SELECT bucket, sum(calls) AS calls, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd
-        FROM (${rollupSpans(sql, "model", hourColumns, { hoursOnly: true })}) AS hour_rows
+        FROM (${rollupSpans(sql, source.dimension, hourColumns, { hoursOnly: true, where })}) AS hour_rows
         GROUP BY bucket
       ) AS by_hour
       CROSS JOIN LATERAL (
@@ -87,11 +128,11 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
         -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
         -- planner, blind to how few hours are cut, may scan the whole table.
         SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
-        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' OFFSET 0
+        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} OFFSET 0
       ) AS u
       WHERE NOT hours.whole
       UNION ALL
-      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`)}) AS edges
+      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
     ) AS usage_days
     ${rest}`;
 }
