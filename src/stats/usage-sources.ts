@@ -5,7 +5,7 @@ import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
-import { costColumn } from "./stats-sql.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -39,14 +39,17 @@ function sourceFor(grouping: Dimension | null, terms: FilterTerm[]): Source {
 }
 
 /** The rollup's additive columns, summed by the stats. */
-const SUMMED = ["calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls"];
+const SUMMED = [
+  "calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls",
+  "latency_ms_sum", "latency_calls", "ttft_ms_sum", "ttft_calls",
+];
 
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
  * the grouping's column (`model`, `user_id` or `node_name`; none when
  * `grouping` is null) and calls, successful_calls, prompt_tokens,
- * completion_tokens, total_tokens, cost_usd, unpriced_calls, of the calls that
- * match `terms`. `select` is the rest of the statement after `FROM usage_parts`.
+ * completion_tokens, total_tokens, cost_usd, unpriced_calls, latency_ms_sum,
+ * latency_calls, ttft_ms_sum, ttft_calls, of the calls that match `terms`. `select` is the rest of the statement after `FROM usage_parts`.
  */
 export function fromUsageParts(
   sql: Sql,
@@ -58,7 +61,9 @@ export function fromUsageParts(
 ): Fragment {
   const group = grouping === null ? { rollup: sql`1 AS one`, raw: sql`1 AS one` } : groupColumn(sql, grouping);
   const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
-    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls`;
+    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
+    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
+    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
   const source = sourceFor(grouping, terms);
   const parts =
     source.kind === "raw"
@@ -137,12 +142,14 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
     ${rest}`;
 }
 
-/** Calls, token sums and cost over usage_parts, named and typed as tokenTotalsColumns() names them for raw rows. */
+/** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
 export function summedTotalsColumns(sql: Sql): Fragment {
   return sql`
     coalesce(sum(calls), 0)::int8 AS total_calls,
     coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
     coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-    ${costColumn(sql)}`;
+    ${costColumn(sql)},
+    ${averageColumn(sql, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+    ${averageColumn(sql, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`;
 }

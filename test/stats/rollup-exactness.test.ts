@@ -28,7 +28,9 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       SELECT g.grain, k.dimension, date_trunc(g.grain, u.created_at, 'UTC') AS bucket, k.value IS NULL AS key_is_null,
         coalesce(k.value, '') AS key, count(*) AS calls, count(*) FILTER (WHERE u.success) AS successful_calls,
         sum(u.prompt_tokens) AS prompt_tokens, sum(u.completion_tokens) AS completion_tokens, sum(u.total_tokens) AS total_tokens,
-        sum(u.cached_tokens) AS cached_tokens, coalesce(sum(u.cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_calls
+        sum(u.cached_tokens) AS cached_tokens, coalesce(sum(u.cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_calls,
+        coalesce(sum(u.latency_ms), 0) AS latency_ms_sum, count(u.latency_ms) AS latency_calls,
+        coalesce(sum(u.time_to_first_token_ms), 0) AS ttft_ms_sum, count(u.time_to_first_token_ms) AS ttft_calls
       FROM llm_tracker_usage u
       CROSS JOIN (VALUES ('hour'), ('day')) AS g(grain)
       CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name')) AS k(dimension, value)
@@ -37,7 +39,9 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       -- A key may hold several appended partial sums until it is compacted.
       SELECT grain, dimension, bucket, key_is_null, key, sum(calls) AS calls, sum(successful_calls) AS successful_calls,
         sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
-        sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls
+        sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls,
+        sum(latency_ms_sum) AS latency_ms_sum, sum(latency_calls) AS latency_calls,
+        sum(ttft_ms_sum) AS ttft_ms_sum, sum(ttft_calls) AS ttft_calls
       FROM llm_tracker_usage_rollup
       GROUP BY grain, dimension, bucket, key_is_null, key
       HAVING sum(calls) <> 0 OR sum(total_tokens) <> 0 OR sum(cost_usd) <> 0
@@ -96,6 +100,7 @@ describe("stats over the rollup", () => {
     await db`UPDATE llm_tracker_usage SET created_at = created_at + interval '7 hours 13 minutes', model = 'moved'
       WHERE user_id = 'u2'`;
     await db`UPDATE llm_tracker_usage SET metadata = metadata || '{"node_name": "renamed"}', user_id = NULL WHERE model = 'gemini-2.5-pro'`;
+    await db`UPDATE llm_tracker_usage SET latency_ms = NULL, time_to_first_token_ms = latency_ms WHERE model = 'gemini-2.5-flash' AND success`;
     await expectRollupMatchesRows(db);
     await expectExact(db, randomCases(rand, 4));
 

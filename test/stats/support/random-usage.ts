@@ -46,6 +46,9 @@ export interface SeedRow {
   metadata: Record<string, string>;
   created_at: string;
   cost_usd: string | null;
+  latency_ms: number | null;
+  streamed: boolean;
+  time_to_first_token_ms: number | null;
 }
 
 export function seedRows(rand: () => number, count: number): SeedRow[] {
@@ -74,9 +77,17 @@ export function seedRows(rand: () => number, count: number): SeedRow[] {
       metadata: node === null ? { source_type: "task" } : { node_name: node },
       created_at: isoMicros(us),
       cost_usd: rand() < 0.2 ? null : (rand() / 10).toFixed(10),
+      ...timing(rand),
     });
   }
   return rows;
+}
+
+/** Latency (sometimes missing, as in rows from elsewhere) and, for a third of the calls, a stream's time to first token. */
+function timing(rand: () => number): Pick<SeedRow, "latency_ms" | "streamed" | "time_to_first_token_ms"> {
+  const latency = rand() < 0.1 ? null : Math.floor(rand() * 20_000);
+  const streamed = rand() < 0.33;
+  return { latency_ms: latency, streamed, time_to_first_token_ms: streamed && latency !== null ? Math.floor(latency * rand()) : null };
 }
 
 export type Side = "start" | "end";

@@ -30,13 +30,17 @@ export async function reference(db: Sql, c: Case) {
   const where = c.where(db);
   const totals = db`count(*) AS total_calls, coalesce(sum(prompt_tokens), 0) AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0) AS total_completion_tokens, coalesce(sum(total_tokens), 0) AS total_tokens,
-    round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd`;
+    round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd,
+    coalesce(round(avg(latency_ms), 3), 0)::float8 AS avg_latency_ms,
+    coalesce(round(avg(time_to_first_token_ms), 3), 0)::float8 AS avg_time_to_first_token_ms`;
   const grouped = (row: Record<string, unknown>) => ({
     total_calls: n(row.total_calls),
     total_prompt_tokens: n(row.total_prompt_tokens),
     total_completion_tokens: n(row.total_completion_tokens),
     total_tokens: n(row.total_tokens),
     total_cost_usd: n(row.total_cost_usd),
+    avg_latency_ms: n(row.avg_latency_ms),
+    avg_time_to_first_token_ms: n(row.avg_time_to_first_token_ms),
   });
   const [summary] = await db`SELECT ${totals}, count(*) FILTER (WHERE success) AS successful_calls,
     count(*) FILTER (WHERE NOT success) AS failed_calls, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
