@@ -3,6 +3,7 @@ import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { parseDateRange, type DateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import { inRange, runStatsQuery } from "../query/query-sql.js";
+import { parseStatsFilter, rawRowsMatching } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
 import type { RecentFailure, RecentFailuresOptions } from "./stats-options.js";
 import { isoInZone } from "./time-buckets.js";
@@ -14,18 +15,19 @@ const DEFAULT_LIMIT = 20;
 /**
  * The `limit` (default 20, at most MAX_FAILURES) most recent rows with
  * `success = false` created in [options.startDate, options.endDate) (default:
- * any time), newest first (ties by id, descending). `created_at` is ISO 8601
+ * any time) and matching `options.filter`, newest first (ties by id, descending). `created_at` is ISO 8601
  * text with microseconds, in `options.timeZone` (default UTC).
  */
 export async function getRecentFailures(limit: number = DEFAULT_LIMIT, options: RecentFailuresOptions = {}): Promise<RecentFailure[]> {
   const count = parseLimit("limit", limit, MAX_FAILURES)!;
   const range = parseOptionRange(options);
+  const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(sql, range, (q) => q`
     SELECT id, ${isoInZone(q, q`created_at`, range.timeZone, { micros: true })} AS created_at, provider, model, user_id,
       metadata->>'node_name' AS node_name, error, latency_ms
     FROM llm_tracker_usage AS u
-    WHERE NOT success AND ${inRange(q, range)}
+    WHERE NOT success AND ${inRange(q, range)} ${rawRowsMatching(q, terms)}
     ORDER BY u.created_at DESC, u.id DESC
     LIMIT ${count}::int`);
   return rows.map((row) => ({

@@ -3,6 +3,7 @@ import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import type { RankedStatsOptions, UserStats } from "./stats-options.js";
+import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery } from "../query/query-sql.js";
 import { parseLimit } from "./stats-limit.js";
 import { toTokenTotals } from "./stats-sql.js";
@@ -15,6 +16,7 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput, options: RankedStatsOptions = {}): Promise<UserStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
   const limit = parseLimit("options.limit", options.limit);
+  const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(sql, range, (q) =>
     fromUsageParts(
@@ -25,6 +27,7 @@ export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput,
       // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
       q`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST
         ${limit === undefined ? q`` : q`LIMIT ${limit}`}`,
+      terms,
     ),
   );
   return rows.map((row) => ({ user_id: (row.user_id as string | null) ?? null, ...toTokenTotals(row) }));

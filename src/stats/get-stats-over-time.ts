@@ -6,6 +6,7 @@ import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
+import { parseStatsFilter } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
@@ -62,6 +63,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const limit = parseLimit("options.limit", options.limit);
   if (limit !== undefined && groupBy === undefined) throw new InvalidInputError("options.limit", "applies to the series of options.groupBy, which is not set");
 
+  const terms = parseStatsFilter(options.filter);
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
   const zone = range.timeZone;
@@ -82,7 +84,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
       q,
       range,
       unit,
-      groupBy,
+      groupBy ?? null,
       q`k_local, k_off, ${keyColumn}
         sum(calls)::int8 AS total_calls,
         sum(successful_calls)::int8 AS successful_calls,
@@ -95,6 +97,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
         ${averageColumn(q, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`,
       // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
       q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
+      terms,
     );
     // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
     const series = field

@@ -28,6 +28,7 @@ export type {
   TokenTotals,
   UserStats,
 } from "./stats-options.js";
+export type { StatsFilter } from "./stats-filter.js";
 export { createConnection, type ConnectionOptions, type DatabaseConnection } from "../db/connection.js";
 export { configure } from "../config/settings.js";
 export { InvalidInputError } from "../errors/invalid-input-error.js";

@@ -1,9 +1,16 @@
 // The options every stats function takes and the rows it returns.
 import type { DateInput } from "../query/date-range.js";
 import type { QueryOptions } from "../query/query-options.js";
+import type { StatsFilter } from "./stats-filter.js";
 
-/** `timeZone` and `db`; see QueryOptions. */
-export type StatsOptions = QueryOptions;
+/** `timeZone` and `db` (see QueryOptions), and a filter. */
+export interface StatsOptions extends QueryOptions {
+  /**
+   * Only the calls of one user, node and/or model, e.g. `{ userId: "u1" }`
+   * (`null` = the calls without a user / node). Default: every call.
+   */
+  filter?: StatsFilter;
+}
 
 /** Token sums, call count and cost shared by the grouped results. */
 export interface TokenTotals {

@@ -81,6 +81,11 @@ describe("getRecentFailures", () => {
     expect(after).toHaveLength(2);
   });
 
+  it("keeps the failures matching options.filter", async () => {
+    expect((await getRecentFailures(10, { db, filter: { userId: null } })).map((f) => f.model)).toEqual(["gemini-2.5-flash"]);
+    expect(await getRecentFailures(10, { db, filter: { nodeName: "interpret", model: "gpt-4o" } })).toHaveLength(2);
+  });
+
   const unreachable = postgres("postgres://nobody:hunter2@127.0.0.1:1/none", { connect_timeout: 1 });
   afterAll(() => unreachable.end());
 
@@ -91,8 +96,9 @@ describe("getRecentFailures", () => {
     ["options.startDate", 5, { startDate: "yesterday" }],
     ["options.endDate", 5, { endDate: "2026-02-30" }],
     ["options.timeZone", 5, { timeZone: "Mars/Base" }],
+    ["options.filter.team", 5, { filter: { team: "a" } }],
   ] as const)("rejects a bad %s before querying", async (argument, limit, options) => {
-    const error = await getRecentFailures(limit as never, { db: unreachable, ...options }).catch((caught: unknown) => caught);
+    const error = await getRecentFailures(limit as never, { db: unreachable, ...(options as object) }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).argument).toBe(argument);
   });

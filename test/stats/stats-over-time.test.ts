@@ -7,7 +7,7 @@ import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
 import { InvalidInputError } from "../../src/errors/invalid-input-error.js";
-import { getStatsOverTime, type OverTimeOptions } from "../../src/stats/index.js";
+import { getStatsOverTime, type OverTimeOptions, type StatsFilter } from "../../src/stats/index.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 
 /** mulberry32: a small deterministic generator, so a failure replays exactly. */
@@ -79,6 +79,9 @@ function seedRows(rand: () => number, count: number) {
   });
 }
 
+/** Filters the rollup answers (one key) and ones it does not (two keys), null keys included. */
+const FILTERS: StatsFilter[] = [{ userId: "u1" }, { userId: null }, { nodeName: "interpret" }, { nodeName: null }, { model: "o3" }, { userId: "u2", model: "gpt-4o" }];
+
 interface Case {
   start: string;
   end: string;
@@ -100,10 +103,11 @@ function randomCase(rand: () => number, db: Sql): Case {
   };
   const groupBy = ([undefined, "model", "user", "node"] as const)[Math.floor(rand() * 4)];
   const limit = groupBy && rand() < 0.4 ? 1 + Math.floor(rand() * 3) : undefined;
+  const filter = rand() < 0.3 ? FILTERS[Math.floor(rand() * FILTERS.length)] : undefined;
   return {
     start: text(a),
     end: text(b),
-    options: { db, bucket: rand() < 0.5 ? "hour" : "day", timeZone: ZONES[Math.floor(rand() * ZONES.length)]!, groupBy, limit },
+    options: { db, bucket: rand() < 0.5 ? "hour" : "day", timeZone: ZONES[Math.floor(rand() * ZONES.length)]!, groupBy, limit, filter },
   };
 }
 
@@ -116,7 +120,7 @@ const KEY = { model: "model", user: "user_id", node: "node_name" } as const;
  * found by walking it minute by minute, zero-filled, series ranked by tokens.
  */
 async function reference(db: Sql, c: Case) {
-  const { bucket, timeZone, groupBy, limit } = c.options;
+  const { bucket, timeZone, groupBy, limit, filter = {} } = c.options;
   const zone = timeZone!;
   return db.begin(async (tx) => {
     await tx`SELECT set_config('TimeZone', ${zone}, true)`;
@@ -139,7 +143,10 @@ async function reference(db: Sql, c: Case) {
       )
       SELECT ${label} AS name, min(t) AS first_instant, to_char(min(t), 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') AS first_text
       FROM walk GROUP BY 1 HAVING bool_or(inside) ORDER BY min(t)`;
-    const where = tx`created_at >= ${bound(c.start, "start")} AND created_at < ${bound(c.end, "end")}`;
+    const is = (column: ReturnType<Sql>, value: string | null | undefined) =>
+      value === undefined ? tx`` : value === null ? tx`AND ${column} IS NULL` : tx`AND ${column} = ${value}`;
+    const where = tx`created_at >= ${bound(c.start, "start")} AND created_at < ${bound(c.end, "end")}
+      ${is(tx`user_id`, filter.userId)} ${is(tx`(metadata->>'node_name')`, filter.nodeName)} ${is(tx`model`, filter.model)}`;
     const rowLabel = bucket === "hour" ? tx`to_char(created_at, 'YYYY-MM-DD"T"HH24:00:00TZH:TZM')` : tx`to_char(created_at, 'YYYY-MM-DD')`;
     const keyColumn = groupBy === "node" ? tx`(metadata->>'node_name')` : groupBy === "user" ? tx`user_id` : groupBy === "model" ? tx`model` : tx`NULL::text`;
     const cells = await tx`
