@@ -19,7 +19,7 @@ const FLAGS = { startDate: "--from", endDate: "--to", "options.timeZone": "--tz"
 const HELP = [
   "Usage: llm-tracker stats <summary|by-model|by-day|by-user|by-node> [--from DATE] [--to DATE] [--tz ZONE] [--json]",
   "",
-  "Reads usage figures from DATABASE_URL.",
+  "Reads usage figures from LLM_TRACKER_STATS_DATABASE_URL (a read replica), or DATABASE_URL when unset.",
   "",
   "  --from DATE   start, inclusive: 2026-03-01 (midnight in --tz) or an ISO date-time",
   "  --to DATE     end: a date-only value includes that whole day; a date-time is exclusive",
