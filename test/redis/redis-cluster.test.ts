@@ -16,7 +16,7 @@ import { configure, getTrackerSettings, resetConfiguration } from "../../src/con
 import { ConfigError } from "../../src/errors/config-error.js";
 import { flush, LLMTracker, shutdown } from "../../src/index.js";
 import { runMigrations } from "../../src/db/migrate.js";
-import { parseExposition, sampleValue } from "../ops/support/prometheus-text.js";
+import { parseExposition, sampleValue, type Exposition } from "../ops/support/prometheus-text.js";
 import { freePort } from "../support/free-port.js";
 import { startRedisCluster, type RedisClusterProcess } from "../support/redis-cluster.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
@@ -131,10 +131,10 @@ describe("the usage queue on a Redis Cluster", () => {
     }
 
     const scrape = async () => parseExposition(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
-    const scraped = await waitFor(async () => {
+    const scraped = (await waitFor(async () => {
       const exposition = await scrape().catch(() => undefined);
-      return exposition && sampleValue(exposition, "llm_tracker_events_written_total") === EVENTS ? exposition : undefined;
-    }, 20_000, "the worker's metrics to count every event");
+      return exposition && sampleValue(exposition, "llm_tracker_events_written_total") === EVENTS ? exposition : false;
+    }, 20_000, "the worker's metrics to count every event")) as Exposition;
     expect(sampleValue(scraped, "llm_tracker_queue_up")).toBe(1);
     expect(sampleValue(scraped, "llm_tracker_queue_jobs", { state: "waiting" })).toBe(0);
   });

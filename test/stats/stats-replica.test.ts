@@ -11,12 +11,12 @@ import { createPriceBook } from "../../src/cost/price-book.js";
 import { runMigrations } from "../../src/db/migrate.js";
 import { close, getStatsByModel, getSummaryStats, recomputeCosts } from "../../src/stats/index.js";
 import { insertUsageRows } from "../../workers/insert-usage-rows.js";
-import { startPostgresPair, type PostgresPair } from "../support/postgres-pair.js";
+import { startPostgres, type PostgresServers } from "../support/postgres-servers.js";
 import { makeEvent } from "../support/usage-events.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const DATABASE = "llm_tracker";
-let pair: PostgresPair;
+let pair: PostgresServers;
 let primary: postgres.Sql;
 const first = events(300, "gpt-4o-mini", 10);
 
@@ -48,7 +48,7 @@ function cliSummary(): { total_calls: number; total_tokens: number } {
 }
 
 beforeAll(async () => {
-  pair = await startPostgresPair();
+  pair = await startPostgres({ replica: true });
   await runMigrations(pair.primaryUrl(DATABASE));
   primary = postgres(pair.primaryUrl(DATABASE), { max: 1, onnotice: () => {} });
   await insertUsageRows(primary, first);

@@ -1,7 +1,7 @@
-// A Postgres primary and its streaming replica for one test file, in a
-// temporary directory on loopback ports: `initdb` for the primary, then
-// `pg_basebackup -R` for the replica, each a `postgres` process of its own.
-// The machine's shared Postgres is left alone. stop() ends both.
+// Private Postgres servers for one test file or benchmark, in a temporary
+// directory on loopback ports: `initdb` for a primary and, when asked,
+// `pg_basebackup -R` for its streaming replica, each a `postgres` process of its
+// own. The machine's shared Postgres is left alone. stop() ends them.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
@@ -12,10 +12,12 @@ import { waitFor } from "./wait-for.js";
 
 const BIN = process.env.TEST_POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";
 
-export interface PostgresPair {
+export interface PostgresServers {
   /** postgres://postgres@127.0.0.1:<port>/<database> on the primary. */
   primaryUrl(database: string): string;
-  /** The same database on the replica (read-only, hot standby). */
+  /** The primary's postmaster process id (its backends are its children). */
+  primaryPid: number;
+  /** The same database on the replica (read-only, hot standby); throws without one. */
   replicaUrl(database: string): string;
   /** Waits until the replica has replayed everything the primary had written when called. */
   caughtUp(): Promise<void>;
@@ -39,7 +41,14 @@ function runOrThrow(binary: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`${binary} failed (${result.status}): ${result.stderr || result.stdout}`);
 }
 
-export async function startPostgresPair(): Promise<PostgresPair> {
+export interface PostgresServerOptions {
+  /** Start a streaming replica too. Default false. */
+  replica?: boolean;
+  /** fsync on, as in production (benchmarks); off makes tests faster. Default false. */
+  fsync?: boolean;
+}
+
+export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServers> {
   const dir = mkdtempSync(join(tmpdir(), "llmt-pg-pair-"));
   if (process.getuid?.() === 0) {
     const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout.trim());
@@ -53,7 +62,7 @@ export async function startPostgresPair(): Promise<PostgresPair> {
   const startServer = (dataDir: string, port: number) => {
     const [file, argv] = command("postgres", [
       "-D", dataDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
-      "-c", "fsync=off", "-c", "max_connections=40", "-c", "shared_buffers=32MB",
+      "-c", `fsync=${options.fsync ? "on" : "off"}`, "-c", "max_connections=40",
     ]);
     const child = spawn(file, argv, { stdio: "ignore" });
     child.on("error", () => {});
@@ -95,14 +104,16 @@ export async function startPostgresPair(): Promise<PostgresPair> {
     runOrThrow("initdb", ["-D", join(dir, "primary"), "-U", user, "--auth=trust", "--no-sync", "--no-instructions"]);
     startServer(join(dir, "primary"), primaryPort);
     await waitFor(() => answers(primaryPort), 20_000, "the primary to accept connections");
-    runOrThrow("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primaryPort), "-U", user, "-D", join(dir, "replica"), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]);
-    startServer(join(dir, "replica"), replicaPort);
-    await waitFor(() => answers(replicaPort), 20_000, "the replica to accept connections");
-    await waitFor(
-      () => query(primaryPort, async (sql) => (await sql`select count(*)::int as n from pg_stat_replication where state = 'streaming'`)[0]!.n === 1),
-      20_000,
-      "the replica to stream from the primary",
-    );
+    if (options.replica) {
+      runOrThrow("pg_basebackup", ["-h", "127.0.0.1", "-p", String(primaryPort), "-U", user, "-D", join(dir, "replica"), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]);
+      startServer(join(dir, "replica"), replicaPort);
+      await waitFor(() => answers(replicaPort), 20_000, "the replica to accept connections");
+      await waitFor(
+        () => query(primaryPort, async (sql) => (await sql`select count(*)::int as n from pg_stat_replication where state = 'streaming'`)[0]!.n === 1),
+        20_000,
+        "the replica to stream from the primary",
+      );
+    }
   } catch (error) {
     await stop();
     throw error;
@@ -110,7 +121,11 @@ export async function startPostgresPair(): Promise<PostgresPair> {
 
   return {
     primaryUrl: (database) => url(primaryPort, database),
-    replicaUrl: (database) => url(replicaPort, database),
+    primaryPid: servers[0]!.pid!,
+    replicaUrl(database) {
+      if (!options.replica) throw new Error("started without a replica");
+      return url(replicaPort, database);
+    },
     async caughtUp() {
       const [{ lsn }] = (await query(primaryPort, (sql) => sql`select pg_current_wal_lsn()::text as lsn`)) as unknown as [{ lsn: string }];
       await waitFor(
