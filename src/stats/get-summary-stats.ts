@@ -34,5 +34,7 @@ export async function getSummaryStats(startDate?: DateInput, endDate?: DateInput
     failed_calls: toNumber(row!.failed_calls),
     total_cost_usd: totals.total_cost_usd,
     unpriced_calls: toNumber(row!.unpriced_calls),
+    avg_latency_ms: totals.avg_latency_ms,
+    avg_time_to_first_token_ms: totals.avg_time_to_first_token_ms,
   };
 }

@@ -12,6 +12,10 @@ export interface TokenTotals {
   total_tokens: number;
   /** USD of the priced calls, rounded to 1e-6 (unpriced calls add nothing). */
   total_cost_usd: number;
+  /** Mean latency_ms of the calls that have one (to 1e-3 ms); 0 when none has. */
+  avg_latency_ms: number;
+  /** Mean time to the first delta of the streamed calls (to 1e-3 ms); 0 when none was streamed. */
+  avg_time_to_first_token_ms: number;
 }
 
 export interface SummaryStats {
@@ -25,6 +29,10 @@ export interface SummaryStats {
   total_cost_usd: number;
   /** Calls whose model had no price (cost null); re-price them with recomputeCosts. */
   unpriced_calls: number;
+  /** Mean latency_ms of the calls that have one (to 1e-3 ms); 0 when none has. */
+  avg_latency_ms: number;
+  /** Mean time to the first delta of the streamed calls (to 1e-3 ms); 0 when none was streamed. */
+  avg_time_to_first_token_ms: number;
 }
 
 export interface ModelStats extends TokenTotals {

@@ -4,7 +4,7 @@
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
-import { costColumn } from "./stats-sql.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -20,19 +20,24 @@ function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: F
 }
 
 /** The rollup's additive columns, summed by the stats. */
-const SUMMED = ["calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls"];
+const SUMMED = [
+  "calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls",
+  "latency_ms_sum", "latency_calls", "ttft_ms_sum", "ttft_calls",
+];
 
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
  * the dimension's column (`model`, `user_id` or `node_name`) and calls,
  * successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
- * unpriced_calls. `select` is the rest of the statement after `FROM usage_parts`.
+ * unpriced_calls, latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls. `select` is the rest of the statement after `FROM usage_parts`.
  */
 export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension, select: Fragment, rest: Fragment): Fragment {
   const group = groupColumn(sql, dimension);
   const rollupColumns = sql`${group.rollup}, ${sql(SUMMED)}`;
   const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
-    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls`;
+    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
+    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
+    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
   return sql`
     WITH ${rangePlanCte(sql, range)}
     SELECT ${select}
@@ -96,12 +101,14 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
     ${rest}`;
 }
 
-/** Calls, token sums and cost over usage_parts, named and typed as tokenTotalsColumns() names them for raw rows. */
+/** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
 export function summedTotalsColumns(sql: Sql): Fragment {
   return sql`
     coalesce(sum(calls), 0)::int8 AS total_calls,
     coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
     coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-    ${costColumn(sql)}`;
+    ${costColumn(sql)},
+    ${averageColumn(sql, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+    ${averageColumn(sql, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`;
 }

@@ -52,6 +52,9 @@ interface SeedRow {
   metadata: Record<string, string>;
   created_at: string;
   cost_usd: string | null;
+  latency_ms: number | null;
+  streamed: boolean;
+  time_to_first_token_ms: number | null;
 }
 
 function seedRows(rand: () => number, count: number): SeedRow[] {
@@ -80,9 +83,17 @@ function seedRows(rand: () => number, count: number): SeedRow[] {
       metadata: node === null ? { source_type: "task" } : { node_name: node },
       created_at: isoMicros(us),
       cost_usd: rand() < 0.2 ? null : (rand() / 10).toFixed(10),
+      ...timing(rand),
     });
   }
   return rows;
+}
+
+/** Latency (sometimes missing, as in rows from elsewhere) and, for a third of the calls, a stream's time to first token. */
+function timing(rand: () => number): Pick<SeedRow, "latency_ms" | "streamed" | "time_to_first_token_ms"> {
+  const latency = rand() < 0.1 ? null : Math.floor(rand() * 20_000);
+  const streamed = rand() < 0.33;
+  return { latency_ms: latency, streamed, time_to_first_token_ms: streamed && latency !== null ? Math.floor(latency * rand()) : null };
 }
 
 type Side = "start" | "end";
@@ -142,13 +153,17 @@ async function reference(db: Sql, c: Case) {
   const where = c.where(db);
   const totals = db`count(*) AS total_calls, coalesce(sum(prompt_tokens), 0) AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0) AS total_completion_tokens, coalesce(sum(total_tokens), 0) AS total_tokens,
-    round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd`;
+    round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd,
+    coalesce(round(avg(latency_ms), 3), 0)::float8 AS avg_latency_ms,
+    coalesce(round(avg(time_to_first_token_ms), 3), 0)::float8 AS avg_time_to_first_token_ms`;
   const grouped = (row: Record<string, unknown>) => ({
     total_calls: n(row.total_calls),
     total_prompt_tokens: n(row.total_prompt_tokens),
     total_completion_tokens: n(row.total_completion_tokens),
     total_tokens: n(row.total_tokens),
     total_cost_usd: n(row.total_cost_usd),
+    avg_latency_ms: n(row.avg_latency_ms),
+    avg_time_to_first_token_ms: n(row.avg_time_to_first_token_ms),
   });
   const [summary] = await db`SELECT ${totals}, count(*) FILTER (WHERE success) AS successful_calls,
     count(*) FILTER (WHERE NOT success) AS failed_calls, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_calls
@@ -203,7 +218,9 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       SELECT g.grain, k.dimension, date_trunc(g.grain, u.created_at, 'UTC') AS bucket, k.value IS NULL AS key_is_null,
         coalesce(k.value, '') AS key, count(*) AS calls, count(*) FILTER (WHERE u.success) AS successful_calls,
         sum(u.prompt_tokens) AS prompt_tokens, sum(u.completion_tokens) AS completion_tokens, sum(u.total_tokens) AS total_tokens,
-        sum(u.cached_tokens) AS cached_tokens, coalesce(sum(u.cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_calls
+        sum(u.cached_tokens) AS cached_tokens, coalesce(sum(u.cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_calls,
+        coalesce(sum(u.latency_ms), 0) AS latency_ms_sum, count(u.latency_ms) AS latency_calls,
+        coalesce(sum(u.time_to_first_token_ms), 0) AS ttft_ms_sum, count(u.time_to_first_token_ms) AS ttft_calls
       FROM llm_tracker_usage u
       CROSS JOIN (VALUES ('hour'), ('day')) AS g(grain)
       CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name')) AS k(dimension, value)
@@ -212,7 +229,9 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       -- A key may hold several appended partial sums until it is compacted.
       SELECT grain, dimension, bucket, key_is_null, key, sum(calls) AS calls, sum(successful_calls) AS successful_calls,
         sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens,
-        sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls
+        sum(cached_tokens) AS cached_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls,
+        sum(latency_ms_sum) AS latency_ms_sum, sum(latency_calls) AS latency_calls,
+        sum(ttft_ms_sum) AS ttft_ms_sum, sum(ttft_calls) AS ttft_calls
       FROM llm_tracker_usage_rollup
       GROUP BY grain, dimension, bucket, key_is_null, key
       HAVING sum(calls) <> 0 OR sum(total_tokens) <> 0 OR sum(cost_usd) <> 0
@@ -271,6 +290,7 @@ describe("stats over the rollup", () => {
     await db`UPDATE llm_tracker_usage SET created_at = created_at + interval '7 hours 13 minutes', model = 'moved'
       WHERE user_id = 'u2'`;
     await db`UPDATE llm_tracker_usage SET metadata = metadata || '{"node_name": "renamed"}', user_id = NULL WHERE model = 'gemini-2.5-pro'`;
+    await db`UPDATE llm_tracker_usage SET latency_ms = NULL, time_to_first_token_ms = latency_ms WHERE model = 'gemini-2.5-flash' AND success`;
     await expectRollupMatchesRows(db);
     await expectExact(db, randomCases(rand, 4));
 
