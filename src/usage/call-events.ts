@@ -6,13 +6,6 @@ import { buildUsageEvent, type EventParts, type TrackingState } from "./build-ev
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
 
-/** The event parts of a chat call; `streamed` and `timeToFirstTokenMs` say how it was made. */
-export type ChatEventParts = EventParts & {
-  streamed?: boolean;
-  timeToFirstTokenMs?: number | null;
-  operation?: string;
-};
-
 /** The parts every event of one call shares. */
 export interface CallContext {
   createdAt: Date;
@@ -29,7 +22,7 @@ export function zeroUsage(model: string): Usage {
 
 /** Hands over the event of a call whose provider call threw before any answer (no usage known). */
 export function recordRefusedCall(producer: UsageProducer, context: CallContext, settings: ProviderSettings, error: unknown, latencyMs: number): void {
-  const parts: ChatEventParts = {
+  const parts: EventParts = {
     ...context,
     latencyMs,
     usage: zeroUsage(settings.model),

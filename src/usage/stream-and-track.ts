@@ -4,8 +4,8 @@ import { getProviderSettings, type ProviderSettings } from "../config/settings.j
 import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
 import { streamEndUsage, type StreamEndUsage } from "../estimate/stream-end-usage.js";
 import type { OpenedStream, StreamRequest } from "../providers/types.js";
-import { buildUsageEvent } from "./build-event.js";
-import { type CallContext, type ChatEventParts, recordRefusedCall, zeroUsage } from "./call-events.js";
+import { buildUsageEvent, type EventParts } from "./build-event.js";
+import { type CallContext, recordRefusedCall, zeroUsage } from "./call-events.js";
 import { checkChatRequest } from "./check-request.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
@@ -54,7 +54,7 @@ function usageAtEnd(end: StreamEnd, request: StreamRequest, settings: ProviderSe
 function recordStreamEnd(producer: UsageProducer, context: CallContext, settings: ProviderSettings, request: StreamRequest, opened: OpenedStream, end: StreamEnd) {
   const { usage, usageReported } = usageAtEnd(end, request, settings);
   const error = streamEndError(end.ending, [settings.apiKey]);
-  const parts: ChatEventParts = {
+  const parts: EventParts = {
     ...context,
     latencyMs: end.latencyMs,
     usage,

@@ -2,8 +2,8 @@
 // call that reached it (success or not), through the background producer.
 import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
-import { buildUsageEvent } from "./build-event.js";
-import { type CallContext, type ChatEventParts, recordRefusedCall } from "./call-events.js";
+import { buildUsageEvent, type EventParts } from "./build-event.js";
+import { type CallContext, recordRefusedCall } from "./call-events.js";
 import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { parseRecordInput, type RecordOptions } from "./record-input.js";
@@ -43,7 +43,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
 
   const latencyMs = performance.now() - started;
   const emptyError = outcome.content === null ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
-  const parts: ChatEventParts = {
+  const parts: EventParts = {
     ...context,
     latencyMs,
     usage: outcome.usage,
