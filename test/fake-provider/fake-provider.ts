@@ -182,7 +182,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const count = stream.cut ? Math.min(stream.cut.after, stream.events.length) : stream.events.length;
     const finish = () => {
       if (!stream.cut || stream.cut.then === "close") res.end();
-      else if (stream.cut.then === "drop") res.socket?.destroy();
+      // Only once the events sent are on the wire: destroying a socket drops what it still buffers.
+      else if (stream.cut.then === "drop") res.write("", () => res.socket?.destroy());
       // "stall": leave the response open; the client or close() ends it.
     };
     if (stream.eventDelayMs === 0) {
