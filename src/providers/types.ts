@@ -160,6 +160,11 @@ export interface OpenedStream<Chunk = unknown> {
   accumulator: StreamAccumulator<Chunk>;
   /** Aborts the HTTP request (frees the connection). Idempotent. */
   cancel(reason?: unknown): void;
+  /**
+   * The stream ended by itself: drops what was kept for cancelling (listeners) without
+   * aborting, which would cost the request's cleanup a second time.
+   */
+  release(): void;
   /** Whether an error thrown while reading is the provider's own (an error event in the stream), not a transport failure. */
   isProviderError(error: unknown): boolean;
   /** Azure deployment name, when the provider is Azure. */

@@ -49,47 +49,12 @@ function isConnectionLoss(error: unknown): boolean {
   return false;
 }
 
-/**
- * `stream.result`: a promise that starts reading the stream itself when it is awaited and
- * nobody iterates (a caller that only wants the final answer would otherwise wait forever).
- * `.then()` of a derived promise is a plain Promise's.
- */
-class StreamResultPromise<T> extends Promise<T> {
-  static override get [Symbol.species]() {
-    return Promise;
-  }
-
-  #onAwaited: (() => void) | undefined;
-
-  constructor(executor: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void, onAwaited: () => void) {
-    super(executor);
-    this.#onAwaited = onAwaited;
-  }
-
-  override then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    const onAwaited = this.#onAwaited;
-    if (onAwaited) {
-      this.#onAwaited = undefined;
-      onAwaited();
-    }
-    return super.then(onFulfilled, onRejected);
-  }
-}
-
 /** The tracked stream: `for await (const text of stream)`, then `await stream.result`. */
 export class TrackedStream implements AsyncIterableIterator<string>, EndableStream {
-  /**
-   * Resolves to `{ content, usage, toolCalls }` once the stream has ended; rejects with the
-   * error that ended it early (the same object the iteration threw). Never an unhandled
-   * rejection when nobody awaits it.
-   */
-  readonly result: Promise<StreamAndTrackResult>;
-
+  private readonly resultPromise: Promise<StreamAndTrackResult>;
   private settled = false;
   private reading = false;
+  private readScheduled = false;
   private pendingThrow: unknown = NOTHING;
   private firstTokenMs: number | null = null;
   private resolveResult!: (value: StreamAndTrackResult) => void;
@@ -104,21 +69,33 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
     private readonly finish: (end: StreamEnd) => Usage,
     private readonly signal?: AbortSignal,
   ) {
-    this.result = new StreamResultPromise<StreamAndTrackResult>(
-      (resolve, reject) => {
-        this.resolveResult = resolve;
-        this.rejectResult = reject;
-      },
-      () => setImmediate(() => this.readIfUnread()),
-    );
-    // Handled here, through Promise's own then (ours would start reading).
-    Promise.prototype.then.call(this.result, undefined, noop);
+    this.resultPromise = new Promise<StreamAndTrackResult>((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+    // Handled here: a caller that only iterates must never see an unhandled rejection.
+    this.resultPromise.catch(noop);
     addOpenStream(this);
     if (signal) {
       this.onAbort = () => this.end({ kind: "failed", cause: "signal_aborted", error: signal.reason }, true);
       if (signal.aborted) this.onAbort();
       else signal.addEventListener("abort", this.onAbort, { once: true });
     }
+  }
+
+  /**
+   * Resolves to `{ content, usage, toolCalls }` once the stream has ended; rejects with the
+   * error that ended it early (the same object the iteration threw). Never an unhandled
+   * rejection when nobody awaits it. Taken while nobody reads the stream (and nobody starts
+   * to in the same turn of the event loop), it reads the stream itself: a caller that only
+   * wants the final answer would otherwise wait forever.
+   */
+  get result(): Promise<StreamAndTrackResult> {
+    if (!this.reading && !this.settled && !this.readScheduled) {
+      this.readScheduled = true;
+      setImmediate(() => void this.readIfUnread());
+    }
+    return this.resultPromise;
   }
 
   [Symbol.asyncIterator](): this {
@@ -196,8 +173,9 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
     this.settled = true;
     removeOpenStream(this);
     if (this.onAbort) this.signal?.removeEventListener("abort", this.onAbort);
+    // The provider ended a completed or empty stream itself; any other end leaves a request to abort.
     if (ending.kind === "failed") this.opened.cancel(ending.error);
-    else this.opened.cancel();
+    else this.opened.release();
     const usage = this.finish({ ending, snapshot, timeToFirstTokenMs: this.firstTokenMs, latencyMs: performance.now() - this.started });
     if (ending.kind === "completed") {
       this.resolveResult({ content: snapshot.content, usage, toolCalls: snapshot.toolCalls });

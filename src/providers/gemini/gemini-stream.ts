@@ -31,6 +31,7 @@ export async function openGeminiStream(client: GoogleGenAI, request: StreamReque
   return {
     chunks: generator,
     accumulator: new GeminiStreamAccumulator(defaults.model),
+    release: () => signal?.removeEventListener("abort", onAbort),
     cancel: (reason?: unknown) => {
       signal?.removeEventListener("abort", onAbort);
       if (!controller.signal.aborted) controller.abort(reason);

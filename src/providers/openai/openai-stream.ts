@@ -17,6 +17,7 @@ export async function openOpenAIStream(client: OpenAI, request: StreamRequest, d
     chunks: stream[Symbol.asyncIterator](),
     accumulator: new OpenAIStreamAccumulator(defaults.model),
     cancel: () => stream.controller.abort(),
+    release: () => {},
     isProviderError: (error) => error instanceof APIError,
     ...(deployment === undefined ? {} : { deployment }),
   };
