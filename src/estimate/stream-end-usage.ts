@@ -9,10 +9,17 @@ export interface StreamEndUsage {
   usageReported: boolean;
 }
 
-/** Tokens of the answer received: its text plus each tool call's name and arguments. */
+/**
+ * The framing a provider counts around each tool call of an answer, beyond its name and
+ * arguments: 8 tokens in both recorded tool-call answers we have (OpenAI gpt-3.5-turbo
+ * 21 = 13 + 8, Gemini 2.5 Flash 22 = 14 + 8; see docs/streaming-and-tools.md).
+ */
+export const TOOL_CALL_OVERHEAD_TOKENS = 8;
+
+/** Tokens of the answer received: its text plus each tool call's name, arguments and framing. */
 export function estimateCompletionTokens(snapshot: Pick<StreamSnapshot, "content" | "toolCalls">, model: string): number {
   let total = countTokens(snapshot.content, model);
-  for (const call of snapshot.toolCalls) total += countTokens(call.name, model) + countTokens(call.arguments, model);
+  for (const call of snapshot.toolCalls) total += TOOL_CALL_OVERHEAD_TOKENS + countTokens(call.name, model) + countTokens(call.arguments, model);
   return total;
 }
 

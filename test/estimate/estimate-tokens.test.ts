@@ -78,9 +78,10 @@ describe("usage at the end of a stream", () => {
 
   it("no report: prompt from the request, completion from the text and tool calls received, unreported", () => {
     const snapshot = { ...base, toolCalls: [{ id: "c", name: "get_weather", arguments: '{"city":"Lisbon","unit":"celsius"}' }] };
-    expect(estimateCompletionTokens(snapshot, "gpt-4o")).toBe(2 + 2 + 11);
+    // text + (framing + name + arguments) of the call
+    expect(estimateCompletionTokens(snapshot, "gpt-4o")).toBe(2 + (8 + 2 + 11));
     expect(streamEndUsage(snapshot, () => 20, "fallback")).toEqual({
-      usage: { model: "gpt-4o", prompt_tokens: 20, completion_tokens: 15, total_tokens: 35, cached_tokens: 0, reasoning_tokens: 0 },
+      usage: { model: "gpt-4o", prompt_tokens: 20, completion_tokens: 23, total_tokens: 43, cached_tokens: 0, reasoning_tokens: 0 },
       usageReported: false,
     });
   });

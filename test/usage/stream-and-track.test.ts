@@ -198,6 +198,15 @@ describe("a full stream", () => {
     expect(await rowOf("result-only")).toMatchObject({ success: true, total_tokens: 32 });
   });
 
+  it("taking result before the loop (same turn) leaves the deltas to the loop", async () => {
+    use("openai");
+    const stream = await LLMTracker.streamAndTrack({ messages, nodeName: "result-first" });
+    const { result } = stream;
+    const { deltas } = await readAll(stream);
+    expect(deltas.join("")).toBe("Tides rise and fall because the Moon's gravity pulls on the oceans.");
+    expect((await result).content).toBe(deltas.join(""));
+  });
+
   it("Azure: a completion the content filter stopped throws EmptyResponseError at the end, recorded with estimated usage", async () => {
     use("azure");
     fake.enqueue(streamOf("azure/stream-content-filter"));
