@@ -21,6 +21,8 @@ function checkToolCall(call: unknown, where: string): void {
  */
 export function checkChatRequest(messages: unknown, tools?: unknown, toolChoice?: unknown): asserts messages is ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) throw new EmptyMessagesError();
+  // Ids of the tool calls made so far: a tool message answers one of them (both providers refuse it otherwise).
+  let callIds: Set<string> | undefined;
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as Record<string, unknown> | null;
     const where = `messages[${i}]`;
@@ -34,7 +36,10 @@ export function checkChatRequest(messages: unknown, tools?: unknown, toolChoice?
         const calls = message.tool_calls;
         if (calls !== undefined && calls !== null) {
           if (!Array.isArray(calls)) throw new InvalidInputError(`${where}.tool_calls`, "must be an array");
-          calls.forEach((call, j) => checkToolCall(call, `${where}.tool_calls[${j}]`));
+          calls.forEach((call, j) => {
+            checkToolCall(call, `${where}.tool_calls[${j}]`);
+            (callIds ??= new Set()).add((call as { id: string }).id);
+          });
         }
         const hasCalls = Array.isArray(calls) && calls.length > 0;
         if (!isText(message.content) && !(hasCalls && message.content == null)) throw new InvalidInputError(`${where}.content`, "must be a string (or null beside tool_calls)");
@@ -42,6 +47,7 @@ export function checkChatRequest(messages: unknown, tools?: unknown, toolChoice?
       }
       case "tool":
         if (!isText(message.tool_call_id) || message.tool_call_id === "") throw new InvalidInputError(`${where}.tool_call_id`, "must name the tool call this answers");
+        if (!callIds?.has(message.tool_call_id)) throw new InvalidInputError(`${where}.tool_call_id`, "names no tool call of an earlier assistant message");
         if (!isText(message.content)) throw new InvalidInputError(`${where}.content`, "must be a string (the tool's result)");
         break;
       default:

@@ -1,17 +1,18 @@
 // LLMTracker.streamAndTrack: opens a provider stream and wraps it in a TrackedStream whose
 // one ending becomes one usage event.
 import { getProviderSettings, type ProviderSettings } from "../config/settings.js";
+import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
 import { streamEndUsage, type StreamEndUsage } from "../estimate/stream-end-usage.js";
 import type { OpenedStream, StreamRequest } from "../providers/types.js";
 import { buildUsageEvent, type EventParts } from "./build-event.js";
 import { type CallContext, recordRefusedCall, zeroUsage } from "./call-events.js";
+import type { StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
 import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
 import { type StreamEnd, type StreamEnding, TrackedStream } from "./tracked-stream.js";
-import type { StreamAndTrackOptions } from "./call-options.js";
 
 /** The event's `error` text for a stream that did not complete; null when it did. */
 export function streamEndError(ending: StreamEnding, secrets: readonly (string | undefined)[]): string | null {
@@ -91,6 +92,8 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   try {
     opened = await service.openStream(request);
   } catch (error) {
+    // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
+    if (error instanceof InvalidInputError) throw error;
     recordRefusedCall(producer, context, settings, error, performance.now() - started);
     throw error;
   }

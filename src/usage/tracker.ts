@@ -2,6 +2,7 @@
 // call that reached it (success or not), through the background producer.
 import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
+import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { buildUsageEvent, type EventParts } from "./build-event.js";
 import { type CallContext, recordRefusedCall } from "./call-events.js";
 import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
@@ -37,6 +38,8 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
       toolChoice: options.toolChoice,
     });
   } catch (error) {
+    // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
+    if (error instanceof InvalidInputError) throw error;
     recordRefusedCall(producer, context, settings, error, performance.now() - started);
     throw error;
   }

@@ -32,7 +32,12 @@ describe("checking a tracked call's messages and tools", () => {
     [[user, { role: "assistant", content: null, tool_calls: [{ id: "", name: "f", arguments: "{}" }] }], InvalidInputError, "messages[1].tool_calls[0].id: must be a non-empty string"],
     [[user, { role: "assistant", content: null, tool_calls: [{ id: "a", name: "f", arguments: {} }] }], InvalidInputError, "messages[1].tool_calls[0].arguments: must be the arguments' JSON text"],
     [[user, { role: "tool", content: "1" }], InvalidInputError, "messages[1].tool_call_id: must name the tool call this answers"],
-    [[user, { role: "tool", tool_call_id: "a", content: 1 }], InvalidInputError, "messages[1].content: must be a string (the tool's result)"],
+    [[user, { role: "tool", tool_call_id: "a", content: "1" }], InvalidInputError, "messages[1].tool_call_id: names no tool call of an earlier assistant message"],
+    [
+      [user, { role: "assistant", content: null, tool_calls: [{ id: "a", name: "f", arguments: "{}" }] }, { role: "tool", tool_call_id: "a", content: 1 }],
+      InvalidInputError,
+      "messages[2].content: must be a string (the tool's result)",
+    ],
   ])("%j is refused: %s", (messages, type, message) => {
     expect(() => checkChatRequest(messages)).toThrow(type);
     expect(() => checkChatRequest(messages)).toThrow(message);

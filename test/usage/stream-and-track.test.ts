@@ -7,7 +7,7 @@ import { ApiError } from "@google/genai";
 import { APIError, AuthenticationError } from "openai";
 import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { configure, EmptyResponseError, flush, LLMTracker, StreamInterruptedError, type SettingsInput, type TrackedStream } from "../../src/index.js";
+import { configure, EmptyResponseError, flush, InvalidInputError, LLMTracker, StreamInterruptedError, type SettingsInput, type TrackedStream } from "../../src/index.js";
 import { resetConfiguration } from "../../src/config/settings.js";
 import { countTokens } from "../../src/estimate/count-tokens.js";
 import { estimatePromptTokens } from "../../src/estimate/estimate-prompt-tokens.js";
@@ -387,6 +387,23 @@ describe("tools", () => {
     const result = await LLMTracker.callAndTrack({ messages, tools: [weather], nodeName: "call-tools-only" });
     expect(result).toMatchObject({ content: "", toolCalls: [{ id: "call_Hj2kL4mN6pQ8rS0tU2vW", name: "get_weather", arguments: '{"city":"Lisbon","unit":"celsius"}' }] });
     expect(await rowOf("call-tools-only")).toMatchObject({ success: true, streamed: false, time_to_first_token_ms: null, prompt_tokens: 84 });
+  });
+
+  it("Gemini: call arguments that are not a JSON object throw InvalidInputError; nothing is sent or recorded", async () => {
+    use("gemini");
+    const before = fake.requests.length;
+    const bad: ChatMessage[] = [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: null, tool_calls: [{ id: "c1", name: "get_weather", arguments: "not json" }] },
+      { role: "tool", tool_call_id: "c1", content: "19" },
+    ];
+    await expect(LLMTracker.streamAndTrack({ messages: bad, nodeName: "bad-args" })).rejects.toThrow("messages[1].tool_calls[0].arguments: is not JSON text");
+    await expect(LLMTracker.callAndTrack({ messages: bad, nodeName: "bad-args" })).rejects.toThrow(InvalidInputError);
+    expect(fake.requests.length).toBe(before);
+    await flush();
+    LLMTracker.record({ usage: { model: "marker", prompt_tokens: 1, completion_tokens: 1 }, nodeName: "bad-args-marker" });
+    await rowOf("bad-args-marker"); // written after anything handed over before it
+    expect((await sql`select count(*)::int as n from llm_tracker_usage where metadata->>'node_name' = 'bad-args'`)[0]!.n).toBe(0);
   });
 
   it.each([
