@@ -1,27 +1,11 @@
 // Runs `llm-tracker worker` (the real CLI entry, through tsx) as a child process the test can signal.
-import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { spawnScript, type ScriptProcess } from "../../support/script-process.js";
 
 const CLI = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  /** Everything the process wrote so far (JSON log lines). */
-  output(): string;
-  /** Resolves with the exit code or signal once the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type WorkerProcess = ScriptProcess;
 
 export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "worker", ...args], {
-    env: { ...process.env, LLM_TRACKER_LOG_LEVEL: "info", LLM_TRACKER_HTTP_PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let text = "";
-  child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => text, exited };
+  return spawnScript(CLI, ["worker", ...args], { LLM_TRACKER_LOG_LEVEL: "info", LLM_TRACKER_HTTP_PORT: "0", ...env });
 }
