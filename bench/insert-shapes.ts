@@ -28,7 +28,7 @@ function jsonShape(sql: Sql, from: string): (rows: UsageRow[]) => Promise<unknow
 
 const db = await createTestDatabase("llmt_bench");
 await runMigrations(db.url);
-const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+const sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
 const shapes: [string, (rows: UsageRow[]) => Promise<unknown>][] = [
   ["current insertUsageRows", (rows) => insertUsageRows(sql, rows)],
   ["jsonb_populate_recordset", jsonShape(sql, "jsonb_populate_recordset(NULL::llm_tracker_usage, $1::text::jsonb)")],

@@ -25,7 +25,7 @@ for (const { batchSize, flushMs } of configs) {
   for (let added = 0; added < total; added += 10_000) {
     await addEventJobs(queueName, Array.from({ length: 10_000 / perJob }, () => Array.from({ length: perJob }, () => makeEvent())));
   }
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
   let batches = 0;
   const start = performance.now();
   const worker = await startUsageWorker({

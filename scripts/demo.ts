@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   configure({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_SPOOL_DIR: spoolDir, LLM_MAX_RETRIES: 0, LLM_TRACKER_LOG_LEVEL: "warn" });
   const worker = await startUsageWorker({ databaseUrl, redisUrl, queueName }); // applies the migrations first
 
-  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => {}, fetch_types: false });
   const countRows = async () => (await sql<{ rows: number }[]>`select count(*)::int as rows from llm_tracker_usage`)[0]!.rows;
   const before = await countRows();
 

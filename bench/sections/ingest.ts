@@ -62,7 +62,7 @@ const BATCH = Number(process.env.LLM_TRACKER_BATCH_SIZE ?? 2_000);
 /** rows/s of raw postgres.js inserts (one connection, one statement at a time, BATCH rows each) into a plain table. */
 async function postgresCeiling(total: number): Promise<{ raw: number; lean: number }> {
   const db = await createTestDatabase("llmt_bench");
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
   try {
     await runMigrations(db.url);
     await sql.unsafe("CREATE TABLE usage_ceiling (LIKE llm_tracker_usage INCLUDING ALL)");
@@ -147,7 +147,7 @@ interface EndToEnd {
 async function endToEnd(total: number, spoolDir: string, cli: string): Promise<EndToEnd> {
   const db = await createTestDatabase("llmt_bench");
   const queueName = testQueueName();
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
   const profileDir = process.env.BENCH_WORKER_CPU_PROF;
   const worker = spawnTs(
     cli,

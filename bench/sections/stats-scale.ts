@@ -187,7 +187,7 @@ const section: BenchSection = {
   async run({ quick }) {
     const sizes = quick ? [100_000] : [1_000_000, 10_000_000];
     const db = await createTestDatabase("llmt_bench_stats");
-    const sql = postgres(db.url, { max: 2, onnotice: () => {} });
+    const sql = postgres(db.url, { max: 2, onnotice: () => {}, fetch_types: false });
     const rows: Row[] = [];
     try {
       await runMigrations(db.url);

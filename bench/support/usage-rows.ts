@@ -12,8 +12,11 @@ export function benchEvents(count: number, offset = 0): UsageEvent[] {
 
 // The ceiling: raw postgres.js multi-row inserts of typed arrays (INSERT … SELECT FROM
 // unnest(…) ON CONFLICT DO NOTHING), the worker's statement shape before it switched to one
-// JSON text (json_to_recordset); kept as is so the ceiling stays comparable between runs and
-// does not depend on the code it bounds.
+// JSON text (json_to_recordset); kept so the ceiling does not depend on the code it bounds.
+// Each array is sent as its literal text ('{"a","b",NULL}'), built here the way postgres.js's
+// own array serializer does it: the bench's clients run with fetch_types off, as every client
+// of the project must (see src/db/connection.ts), and without the fetched array types
+// postgres.js would send an array as "a,b".
 const COLUMNS: [string, string, (e: UsageEvent) => unknown][] = [
   ["id", "uuid", (e) => e.id],
   ["user_id", "text", (e) => e.user_id],
@@ -32,7 +35,6 @@ const COLUMNS: [string, string, (e: UsageEvent) => unknown][] = [
   ["latency_ms", "int4", (e) => e.latency_ms],
   ["usage_reported", "bool", (e) => e.usage_reported],
 ];
-const ARRAY_OID: Record<string, number> = { uuid: 2951, text: 1009, int4: 1007, bool: 1000 };
 const CASTS: Record<string, string> = { metadata: "metadata::jsonb", created_at: "created_at::timestamptz" };
 
 /** The raw insert into `table` (a plain copy of llm_tracker_usage: same columns and indexes, no triggers). */
@@ -42,8 +44,19 @@ export function rawInserter(sql: Sql, table: string): (events: readonly UsageEve
     `INSERT INTO ${table} (${names.join(", ")}) SELECT ${names.map((n) => CASTS[n] ?? n).join(", ")} ` +
     `FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) AS t(${names.join(", ")}) ON CONFLICT (id) DO NOTHING`;
   return async (events) => {
-    const params = COLUMNS.map(([, type, get]) => sql.typed(events.map(get) as never, ARRAY_OID[type]!));
-    const result = await sql.unsafe(text, params as never[], { prepare: true });
+    const params = COLUMNS.map(([, , get]) => arrayLiteral(events.map(get)));
+    const result = await sql.unsafe(text, params, { prepare: true });
     return result.count;
   };
+}
+
+/** A Postgres array literal of scalars: each element quoted and escaped, null as NULL. */
+function arrayLiteral(values: unknown[]): string {
+  let text = "{";
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (i > 0) text += ",";
+    text += value === null || value === undefined ? "NULL" : `"${String(value).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  }
+  return `${text}}`;
 }

@@ -82,8 +82,7 @@ async function repriceChunk(
     FOR UPDATE`;
   if (rows.length === 0) return { rows: 0, changed: 0, unpriced: 0, last: undefined };
 
-  const ids: string[] = [];
-  const costs: (string | null)[] = [];
+  const prices: { id: string; cost_usd: string | null }[] = [];
   let unpriced = 0;
   for (const row of rows) {
     const price = priceRow(book, {
@@ -97,14 +96,16 @@ async function repriceChunk(
       reasoning_tokens: row.reasoning_tokens as number,
     });
     if (price.cost_usd === null) unpriced += 1;
-    ids.push(row.id as string);
-    costs.push(price.cost_usd);
+    prices.push({ id: row.id as string, cost_usd: price.cost_usd });
   }
   // Unchanged rows are left alone: no dead tuples, no rollup churn for them.
+  // The (id, cost) pairs travel as one JSON text, not as array parameters: those need
+  // postgres.js's fetched array types, which our connections turn off (see createConnection)
+  // and a caller's `options.db` may not have either. Costs stay decimal strings, read by numeric.
   const updated = await sql`
     UPDATE llm_tracker_usage AS u
     SET cost_usd = v.cost_usd::numeric, price_version = ${book.version}
-    FROM unnest(${sql.typed(ids as never, 2951)}::uuid[], ${sql.typed(costs as never, 1009)}::text[]) AS v(id, cost_usd)
+    FROM json_to_recordset(${JSON.stringify(prices)}::text::json) AS v(id uuid, cost_usd text)
     WHERE u.id = v.id
       AND (u.cost_usd IS DISTINCT FROM v.cost_usd::numeric OR u.price_version IS DISTINCT FROM ${book.version})`;
   const lastRow = rows[rows.length - 1]!;

@@ -1,5 +1,6 @@
 // One pooled Postgres connection (postgres.js) plus a drizzle instance over it,
-// with one owner that closes it. Errors never carry the URL's password.
+// with one owner that closes it. Errors never carry the URL's password, and a
+// connection that dies never rejects a promise nobody awaits.
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres, { type Sql } from "postgres";
 import { redactUrl } from "../logger.js";
@@ -15,6 +16,12 @@ export interface ConnectionOptions {
   connectTimeoutSeconds?: number;
   /** Shown in `pg_stat_activity.application_name`. Default `llm-tracker`. */
   applicationName?: string;
+  /**
+   * Longest wait of close() for running queries, in seconds, before it cuts the
+   * connections. Also what close() costs after a connection died mid-query: postgres.js
+   * then waits for that query forever (porsager/postgres#1097), so only this bound ends it. Default 5.
+   */
+  closeTimeoutSeconds?: number;
 }
 
 export interface DatabaseConnection {
@@ -24,7 +31,7 @@ export interface DatabaseConnection {
   readonly db: PostgresJsDatabase<typeof schema>;
   /** The URL without user or password, for logs. */
   readonly redactedUrl: string;
-  /** Waits for running queries (up to 5 s), then closes every connection. Idempotent. */
+  /** Waits for running queries (up to `closeTimeoutSeconds`, default 5 s), then closes every connection. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -42,6 +49,12 @@ export function createConnection(databaseUrl: string, options: ConnectionOptions
       connect_timeout: options.connectTimeoutSeconds ?? 10,
       connection: { application_name: options.applicationName ?? "llm-tracker" },
       onnotice: () => {},
+      // postgres.js's default (fetch_types: true) runs an internal query for the array
+      // types on every new connection and discards its promise: when that connection
+      // dies at that moment (Postgres restarting), the rejection reaches no code and
+      // Node ends the process (porsager/postgres#1192, #1205, #1223; 3.4.9). No query
+      // of ours sends or reads an array (lists travel as JSON text), so we do not need them.
+      fetch_types: false,
     });
   } catch {
     // The original error's message and `input` hold the full URL; drop both.
@@ -53,7 +66,7 @@ export function createConnection(databaseUrl: string, options: ConnectionOptions
     db: drizzle(sql, { schema }),
     redactedUrl: redactUrl(databaseUrl),
     close() {
-      closing ??= sql.end({ timeout: 5 });
+      closing ??= sql.end({ timeout: options.closeTimeoutSeconds ?? 5 });
       return closing;
     },
   };

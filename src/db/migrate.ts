@@ -3,13 +3,20 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
 import { redactUrl } from "../logger.js";
+import { createConnection } from "./connection.js";
 
 /** Arbitrary constant shared by every llm-tracker process: the advisory lock key for migrations. */
 const MIGRATION_LOCK_KEY = 7_146_385_201;
+
+/**
+ * One connection (the advisory lock belongs to the session), made by createConnection
+ * so a connection dying mid-start cannot crash the process. Every query is awaited
+ * before close(), so close() has nothing to wait for — except after a connection died,
+ * when postgres.js would wait the whole timeout: keep it short for quick retries.
+ */
+const MIGRATION_POOL = { max: 1, connectTimeoutSeconds: 10, closeTimeoutSeconds: 1, applicationName: "llm-tracker-migrate" } as const;
 
 /** The drizzle/ folder, found from this file both in src/ (tsx) and in dist/src/ (built). */
 export function migrationsFolder(): string {
@@ -24,22 +31,22 @@ export function migrationsFolder(): string {
 
 /** Creates the database named in `databaseUrl` when it does not exist yet (connecting to `postgres` to do it). */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  const url = new URL(databaseUrl);
+  const url = parseDatabaseUrl(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (!name) return false;
-  const probe = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const probe = createConnection(databaseUrl, MIGRATION_POOL);
   try {
-    await probe`select 1`;
+    await probe.sql`select 1`;
     return false;
   } catch (error) {
     if ((error as { code?: string }).code !== "3D000") throw error; // 3D000: database does not exist
   } finally {
-    await probe.end({ timeout: 1 });
+    await probe.close();
   }
   url.pathname = "/postgres";
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const admin = createConnection(url.toString(), MIGRATION_POOL);
   try {
-    await admin.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+    await admin.sql.unsafe(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
     return true;
   } catch (error) {
     // Created meanwhile by another process: 42P04 when it had committed, 23505 (on
@@ -48,7 +55,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
     if (code === "42P04" || code === "23505") return false;
     throw error;
   } finally {
-    await admin.end({ timeout: 1 });
+    await admin.close();
   }
 }
 
@@ -57,20 +64,44 @@ export interface MigrateOptions {
   createDatabase?: boolean;
 }
 
-/** Applies every pending migration; safe to run from several processes at once. */
+/**
+ * Applies every pending migration; safe to run from several processes at once.
+ * Fails with `llm-tracker: migrating <url without credentials> failed: <reason>`,
+ * the driver's error (its `code`, e.g. ECONNREFUSED or a SQLSTATE) as `cause`.
+ */
 export async function runMigrations(databaseUrl: string, options: MigrateOptions = {}): Promise<void> {
-  if (options.createDatabase ?? true) await ensureDatabase(databaseUrl);
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  parseDatabaseUrl(databaseUrl);
+  const folder = migrationsFolder();
+  try {
+    if (options.createDatabase ?? true) await ensureDatabase(databaseUrl);
+    await migrateUnderLock(databaseUrl, folder);
+  } catch (error) {
+    throw new Error(`llm-tracker: migrating ${redactUrl(databaseUrl)} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function migrateUnderLock(databaseUrl: string, folder: string): Promise<void> {
+  const connection = createConnection(databaseUrl, MIGRATION_POOL);
+  const { sql } = connection;
   try {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {
-      await migrate(drizzle(sql), { migrationsFolder: migrationsFolder() });
+      await migrate(connection.db, { migrationsFolder: folder });
     } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      // When the connection died, its session — and the lock with it — is gone already;
+      // that failure must not hide the migration's own outcome.
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
     }
-  } catch (error) {
-    throw new Error(`llm-tracker: migrating ${redactUrl(databaseUrl)} failed: ${(error as Error).message}`, { cause: error });
   } finally {
-    await sql.end({ timeout: 5 });
+    await connection.close();
+  }
+}
+
+/** The URL, or an error naming it without its credentials (WHATWG's error would carry it whole, as `input`). */
+function parseDatabaseUrl(databaseUrl: string): URL {
+  try {
+    return new URL(databaseUrl);
+  } catch {
+    throw new Error(`llm-tracker: the database URL ${redactUrl(databaseUrl)} is malformed`);
   }
 }

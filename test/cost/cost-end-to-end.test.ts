@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetConfiguration } from "../../src/config/settings.js";
 import { createPriceBook, type PriceBook } from "../../src/cost/index.js";
+import { createConnection } from "../../src/db/connection.js";
 import { getStatsByDay, getStatsByModel, getStatsByNode, getStatsByUser, getSummaryStats, recomputeCosts } from "../../src/stats/index.js";
 import type { UsageEvent } from "../../src/usage/usage-event.js";
 import { startUsageWorker, type UsageWorkerHandle } from "../../workers/usage-worker.js";
@@ -247,6 +248,25 @@ describe("recomputeCosts", () => {
     expect(result).toMatchObject({ rows_repriced: 7, unpriced_calls: 1, price_version: workerBook.version });
     expect((await rowCosts()).get(CALLS.userPriceFile.event.id)).toEqual({ cost: "0.0006750000", version: workerBook.version });
     expect((await getSummaryStats(DAY, DAY, { db: sql })).total_cost_usd).toBe(0.68944);
+  });
+
+  it("runs on a pool without postgres.js's fetched array types (createConnection's), writing null for rows it can not price", async () => {
+    const connection = createConnection(database.url, { max: 1 });
+    try {
+      expect(connection.sql.options.fetch_types).toBe(false);
+      const withLlama = createPriceBook({
+        azureDeployments: AZURE_DEPLOYMENTS,
+        overrides: { "llama-3-70b": { litellm_provider: "openai", input_cost_per_token: "0.000001", output_cost_per_token: "0.000002" } },
+      });
+      expect(await recomputeCosts(DAY, DAY, { db: connection, priceBook: withLlama, chunkSize: 3 })).toMatchObject({ rows_repriced: 7, rows_changed: 7, unpriced_calls: 0 });
+      expect((await rowCosts()).get(CALLS.unknownModel.event.id)).toEqual({ cost: "0.0000300000", version: withLlama.version });
+      // Back to the configured prices: the id and a null cost travel together.
+      expect(await recomputeCosts(DAY, DAY, { db: connection, chunkSize: 3 })).toMatchObject({ rows_repriced: 7, rows_changed: 7, unpriced_calls: 1 });
+      expect((await rowCosts()).get(CALLS.unknownModel.event.id)).toEqual({ cost: null, version: workerBook.version });
+      expect((await getSummaryStats(DAY, DAY, { db: connection })).total_cost_usd).toBe(0.68944);
+    } finally {
+      await connection.close();
+    }
   });
 
   it("refuses bad dates before touching a row", async () => {

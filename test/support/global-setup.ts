@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from "./services.js";
 
 export default async function setup(): Promise<void> {
-  const sql = postgres(ADMIN_DATABASE_URL, { max: 1, connect_timeout: 5, onnotice: () => {} });
+  const sql = postgres(ADMIN_DATABASE_URL, { max: 1, connect_timeout: 5, onnotice: () => {}, fetch_types: false });
   try {
     await sql`select 1`;
   } catch (error) {

@@ -12,7 +12,7 @@ export interface TestDatabase {
 
 export async function createTestDatabase(prefix = "llmt_test"): Promise<TestDatabase> {
   const name = `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {}, fetch_types: false });
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } finally {
@@ -22,7 +22,7 @@ export async function createTestDatabase(prefix = "llmt_test"): Promise<TestData
     name,
     url: databaseUrl(name),
     async drop() {
-      const sql = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+      const sql = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {}, fetch_types: false });
       try {
         await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {

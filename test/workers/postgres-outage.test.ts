@@ -7,7 +7,7 @@ import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
 import { addEventJobs, makeEvent, waitFor } from "../support/usage-events.js";
-import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
 let db: TestDatabase;
 let proxy: TcpProxy;

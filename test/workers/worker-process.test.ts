@@ -8,7 +8,7 @@ import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
 import { addEventJobs, makeEvent, waitFor } from "../support/usage-events.js";
-import { startTcpProxy } from "./helpers/tcp-proxy.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { spawnWorker, type WorkerProcess } from "./helpers/worker-process.js";
 
 let db: TestDatabase;
