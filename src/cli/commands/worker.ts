@@ -60,15 +60,17 @@ const workerCommand: CliCommand = {
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
 
-    const handle = await Promise.race([startUsageWorker({ ...flags, observer: ops.observer }), stop.then(() => undefined)]).catch(
-      async (error: unknown) => {
-        await ops.close();
-        throw error;
-      },
-    );
-    if (!handle) {
+    const starting = startUsageWorker({ ...flags, observer: ops.observer });
+    const handle = await Promise.race([starting, stop.then(() => undefined)]).catch(async (error: unknown) => {
       await ops.close();
-      return EXIT.ok; // stopped while still starting: nothing was taken from the queue yet
+      throw error;
+    });
+    if (!handle) {
+      // Stopped while still starting: nothing was taken from the queue yet. A start that
+      // was mid-way (a migration attempt in flight) must not leave a worker nobody owns.
+      starting.then((late) => late.close()).catch(() => {});
+      await ops.close();
+      return EXIT.ok;
     }
     ops.watch(handle);
     await stop;
