@@ -43,9 +43,20 @@ const COLUMNS = [
   // A JSON string read by numeric's input function: no float between the price book and the column.
   ["cost_usd", "numeric"],
   ["price_version", "text"],
+  ["streamed", "bool"],
+  ["time_to_first_token_ms", "int4"],
+  ["operation", "text"],
 ] as const;
 
+/**
+ * The NOT NULL columns whose event fields are optional (events from older
+ * producers lack them): a missing key reads as NULL, which would override the
+ * column default, so the column's default is written instead.
+ */
+const DEFAULTS: Partial<Record<(typeof COLUMNS)[number][0], string>> = { streamed: "false", operation: "'chat'" };
+
 const names = COLUMNS.map(([name]) => name).join(", ");
+const selected = COLUMNS.map(([name]) => (DEFAULTS[name] ? `coalesce(${name}, ${DEFAULTS[name]})` : name)).join(", ");
 const recordType = COLUMNS.map(([name, type]) => `${name} ${type}`).join(", ");
 
 /** Builds the statement; `returning` lists columns of the inserted rows to hand back (e.g. for a rollup). */
@@ -54,7 +65,7 @@ function insertStatement(returning: readonly string[]): string {
     // $1 is declared text so postgres.js sends the string as is; json (not jsonb) is
     // parsed lazily per row by json_to_recordset, the cheapest shape measured.
     `INSERT INTO llm_tracker_usage (${names}) ` +
-    `SELECT ${names} FROM json_to_recordset($1::text::json) AS t(${recordType}) ` +
+    `SELECT ${selected} FROM json_to_recordset($1::text::json) AS t(${recordType}) ` +
     `ON CONFLICT (id) DO NOTHING` +
     (returning.length > 0 ? ` RETURNING ${returning.join(", ")}` : "")
   );

@@ -14,7 +14,7 @@ export const MAX_METADATA_BYTES = 64 * 1024;
 /** Largest value of an int4 column (token counts, latency_ms). */
 const INT4_MAX = 2_147_483_647;
 
-const COUNT_FIELDS = ["prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "latency_ms"] as const;
+const COUNT_FIELDS = ["prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens", "latency_ms", "time_to_first_token_ms"] as const;
 
 export type PreparedEvent = { ok: true; event: UsageEvent } | { ok: false; eventId: string | null; reason: string };
 
@@ -75,6 +75,9 @@ function readCommonShape(raw: unknown): UsageEvent | undefined {
     (r.error === null || isText(r.error, 2_000)) &&
     (r.latency_ms === null || isCount(r.latency_ms)) &&
     (r.user_id === null || isText(r.user_id, 500)) &&
+    (r.streamed === undefined || typeof r.streamed === "boolean") &&
+    (r.time_to_first_token_ms === undefined || r.time_to_first_token_ms === null || isCount(r.time_to_first_token_ms)) &&
+    (r.operation === undefined || isText(r.operation, 50, 1)) &&
     typeof metadata === "object" && metadata !== null && Object.getPrototypeOf(metadata) === Object.prototype
   ) {
     return {
@@ -83,6 +86,8 @@ function readCommonShape(raw: unknown): UsageEvent | undefined {
       cached_tokens: r.cached_tokens, reasoning_tokens: r.reasoning_tokens, usage_reported: r.usage_reported,
       success: r.success, error: r.error, latency_ms: r.latency_ms, user_id: r.user_id,
       metadata: metadata as Record<string, unknown>,
+      // Events from producers older than these fields get the columns' defaults.
+      streamed: r.streamed ?? false, time_to_first_token_ms: r.time_to_first_token_ms ?? null, operation: r.operation ?? "chat",
     };
   }
   return undefined;
@@ -124,8 +129,8 @@ function scanJson(value: unknown, depth: number): number {
 
 /** True when no top-level string needs cleaning and metadata is plain JSON surely within MAX_METADATA_BYTES. */
 function isCleanAndSmall(e: UsageEvent): boolean {
-  for (const text of [e.model, e.provider, e.deployment, e.error, e.user_id]) {
-    if (text !== null && NEEDS_CLEANING.test(text)) return false;
+  for (const text of [e.model, e.provider, e.deployment, e.error, e.user_id, e.operation]) {
+    if (text !== null && text !== undefined && NEEDS_CLEANING.test(text)) return false;
   }
   const bound = scanJson(e.metadata, 0);
   return bound >= 0 && bound <= MAX_METADATA_BYTES;
@@ -141,11 +146,12 @@ export function prepareEvent(raw: unknown): PreparedEvent {
       const where = issue && issue.path.length > 0 ? issue.path.join(".") : "event";
       return { ok: false, eventId: idOf(raw), reason: `schema: ${where} ${issue?.message ?? "is invalid"}`.slice(0, 200) };
     }
-    e = parsed.data;
+    const { streamed = false, time_to_first_token_ms = null, operation = "chat" } = parsed.data;
+    e = { ...parsed.data, streamed, time_to_first_token_ms, operation };
   }
   for (const field of COUNT_FIELDS) {
     const value = e[field];
-    if (value !== null && value > INT4_MAX) return { ok: false, eventId: e.id, reason: `${field} exceeds ${INT4_MAX}` };
+    if (value !== null && value !== undefined && value > INT4_MAX) return { ok: false, eventId: e.id, reason: `${field} exceeds ${INT4_MAX}` };
   }
   // The common case: nothing to clean and no need to serialise the metadata to know its size.
   if (isCleanAndSmall(e)) return { ok: true, event: e };
@@ -171,6 +177,9 @@ export function prepareEvent(raw: unknown): PreparedEvent {
       error: text(e.error),
       user_id: text(e.user_id),
       metadata,
+      streamed: e.streamed ?? false,
+      time_to_first_token_ms: e.time_to_first_token_ms ?? null,
+      operation: cleanString(e.operation ?? "chat"),
     },
   };
 }

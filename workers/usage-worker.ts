@@ -8,8 +8,8 @@
 // completed only when its processor returns, i.e. after COMMIT. Manual fetching
 // (getNextJob + moveToCompleted) would have meant re-implementing lock renewal
 // and the stalled checker for the same result.
+import { getHeapStatistics } from "node:v8";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
 import { getTrackerSettings } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
@@ -18,6 +18,8 @@ import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
+import { createRedisClient } from "../src/redis/redis-client.js";
+import { unreachableMessage, unreachableReason } from "../src/unreachable-service.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
@@ -27,10 +29,14 @@ import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
 export interface UsageWorkerOptions {
   /** Default: REDIS_URL. */
   redisUrl: string;
+  /** `redisUrl` names a node of a Redis Cluster. Default: LLM_TRACKER_REDIS_CLUSTER (false). */
+  redisCluster: boolean;
   /** Default: DATABASE_URL. */
   databaseUrl: string;
   /** Default: LLM_TRACKER_QUEUE. */
   queueName: string;
+  /** BullMQ key prefix. Default: LLM_TRACKER_QUEUE_PREFIX (`bull`). */
+  queuePrefix: string;
   /** Most events per INSERT. Default: LLM_TRACKER_BATCH_SIZE (2000). */
   batchSize: number;
   /** Longest wait before a partial batch is written, in ms. Default: LLM_TRACKER_FLUSH_MS (50). */
@@ -73,6 +79,20 @@ export interface UsageWorkerOptions {
   /** First and longest delay between retries of a batch while Postgres is away, in ms. Defaults 100 and 5000. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * Aborting it while the worker starts (e.g. waiting for Postgres to accept
+   * migrations) makes startUsageWorker reject with a WorkerStartAborted before
+   * it takes any job. After the start, use the handle's close().
+   */
+  signal?: AbortSignal;
+}
+
+/** startUsageWorker was asked to stop (its `signal` aborted) before it took any job. */
+export class WorkerStartAborted extends Error {
+  constructor() {
+    super("llm-tracker worker: stopped while starting, before taking any job");
+    this.name = "WorkerStartAborted";
+  }
 }
 
 export interface UsageWorkerHandle {
@@ -84,8 +104,16 @@ export interface UsageWorkerHandle {
 /** Longest failedReason we store; the rest of the ids are counted. */
 const MAX_FAILED_REASON = 4_000;
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms).unref();
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 function describePoison(rejected: RejectedEvent[], total: number): string {
@@ -99,17 +127,33 @@ function describePoison(rejected: RejectedEvent[], total: number): string {
   return text;
 }
 
-/** Migrations at start wait for a Postgres that is still starting; a wrong URL or password fails at once. */
-async function migrateWhenReachable(databaseUrl: string, logger: Logger): Promise<void> {
+/** Tries before migrations give up: about five minutes of waiting for Postgres. */
+const MIGRATION_ATTEMPTS = 60;
+
+/**
+ * Migrations at start wait for a Postgres that is still starting; a wrong URL or
+ * password fails at once. An unreachable Postgres is said once in plain words
+ * (what is missing, what to start) at `warn`; the retries after it at `debug`.
+ */
+async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  let said = "";
   for (let attempt = 1; ; attempt += 1) {
+    if (signal?.aborted) throw new WorkerStartAborted();
     try {
       return await runMigrations(databaseUrl);
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error;
-      if (classifyWriteError(cause) !== "transient" || attempt >= 60) throw error;
+      if (classifyWriteError(cause) !== "transient") throw error;
+      const reason = unreachableReason(cause);
+      const plain = reason ? unreachableMessage([{ service: "Postgres", url: databaseUrl, reason }]) : undefined;
+      if (attempt >= MIGRATION_ATTEMPTS) throw plain ? new Error(`${plain}; gave up after ${attempt} attempts`, { cause: error }) : error;
       const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
-      logger.warn({ attempt, delayMs, error: describeWriteError(cause) }, "Postgres not reachable for migrations; retrying");
-      await delay(delayMs);
+      const fields = { attempt, delayMs, error: describeWriteError(cause) };
+      const message = plain ? `${plain}; retrying until it answers` : "Postgres not reachable for migrations; retrying";
+      if (message === said) logger.debug(fields, message);
+      else logger.warn(fields, message);
+      said = message;
+      await delay(delayMs, signal);
     }
   }
 }
@@ -117,12 +161,14 @@ async function migrateWhenReachable(databaseUrl: string, logger: Logger): Promis
 /** Starts consuming; resolves once migrations are applied and the BullMQ worker is running. */
 export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
   const needsSettings = [
-    options.redisUrl, options.databaseUrl, options.queueName, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
+    options.redisUrl, options.redisCluster, options.databaseUrl, options.queueName, options.queuePrefix, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
   ].some((v) => v === undefined);
   const settings = needsSettings ? getTrackerSettings() : undefined;
   const redisUrl = options.redisUrl ?? settings!.redisUrl;
   const databaseUrl = options.databaseUrl ?? settings!.databaseUrl;
+  const redisCluster = options.redisCluster ?? settings!.redisCluster;
   const queueName = options.queueName ?? settings!.queueName;
+  const queuePrefix = options.queuePrefix ?? settings!.queuePrefix;
   const batchSize = options.batchSize ?? settings!.batchSize;
   const flushMs = options.flushMs ?? settings!.flushMs;
   const concurrency = options.concurrency ?? Math.min(1_000, Math.max(100, 2 * Math.ceil(batchSize / settings!.jobSize)));
@@ -134,8 +180,11 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
   const priceBook = options.priceBook ?? getPriceBook();
 
-  logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
-  if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger);
+  logger.info({ queue: queueName, prefix: queuePrefix, redis: redactUrl(redisUrl), redisCluster, database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
+  // Which heap bound holds (a flag, NODE_OPTIONS, or the CLI's capped thread): the memory figures depend on it.
+  logger.debug({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, "V8 heap limit");
+  if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger, options.signal);
+  if (options.signal?.aborted) throw new WorkerStartAborted();
 
   // One connection for the batch writer, one for the rollup compaction.
   const database = createConnection(databaseUrl, { max: 2, applicationName: "llm-tracker-worker" });
@@ -145,7 +194,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
   // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedisClient({ url: redisUrl, cluster: redisCluster }, { maxRetriesPerRequest: null });
   redis.on("error", () => {}); // reported through the worker's "error" event below
 
   async function processJob(job: Job): Promise<void> {
@@ -181,6 +230,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
 
   const worker = new Worker(queueName, processJob, {
     connection: redis,
+    prefix: queuePrefix,
     concurrency,
     lockDuration: lockDurationMs,
     stalledInterval: options.stalledIntervalMs ?? lockDurationMs,
@@ -190,7 +240,9 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   worker.on("error", (error) => {
     // A Redis outage repeats the same error many times a second; log each kind once until it changes.
     const text = describeWriteError(error);
-    if (text !== lastRedisError) logger.warn({ error: text }, "queue connection error");
+    const reason = unreachableReason(error);
+    const message = reason ? `${unreachableMessage([{ service: "Redis", url: redisUrl, reason }])}; retrying until it answers` : "queue connection error";
+    if (text !== lastRedisError) logger.warn({ error: text }, message);
     lastRedisError = text;
   });
   worker.on("ready", () => {

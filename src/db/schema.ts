@@ -31,6 +31,12 @@ export const llmTrackerUsage = pgTable(
     /** Exact USD cost from the price table named by `price_version`; null when the model has no price. */
     costUsd: numeric("cost_usd", { precision: 20, scale: 10 }),
     priceVersion: text("price_version"),
+    /** true when the answer was streamed (streamAndTrack, a wrapped SDK stream). */
+    streamed: boolean("streamed").notNull().default(false),
+    /** Milliseconds from the call to its first text or tool-call delta; null when not streamed (or no delta arrived). */
+    timeToFirstTokenMs: integer("time_to_first_token_ms"),
+    /** What was asked of the provider: `chat`, `embeddings`, … Rows written before this column are chats. */
+    operation: text("operation").notNull().default("chat"),
   },
   (table) => [
     index("llm_tracker_usage_created_at_idx").on(table.createdAt),
@@ -70,6 +76,12 @@ export const llmTrackerUsageRollup = pgTable(
     reasoningTokens: bigint("reasoning_tokens", { mode: "number" }).notNull(),
     costUsd: numeric("cost_usd", { precision: 30, scale: 10 }).notNull(),
     unpricedCalls: bigint("unpriced_calls", { mode: "number" }).notNull(),
+    /** Sum of latency_ms over the calls that have one, and how many those are (averages come from these). */
+    latencyMsSum: bigint("latency_ms_sum", { mode: "number" }).notNull().default(0),
+    latencyCalls: bigint("latency_calls", { mode: "number" }).notNull().default(0),
+    /** Sum of time_to_first_token_ms over the calls that have one (streamed calls), and how many those are. */
+    ttftMsSum: bigint("ttft_ms_sum", { mode: "number" }).notNull().default(0),
+    ttftCalls: bigint("ttft_calls", { mode: "number" }).notNull().default(0),
   },
   // Not unique: the triggers only ever append per-statement partial sums (no
   // hot-row updates), the stats sum whatever rows a key has, and the worker

@@ -3,6 +3,7 @@ import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import type { DayStats, StatsOptions } from "./stats-options.js";
+import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery, toNumber } from "../query/query-sql.js";
 import { costColumn } from "./stats-sql.js";
 import { fromUsageDays } from "./usage-sources.js";
@@ -13,6 +14,7 @@ import { fromUsageDays } from "./usage-sources.js";
  */
 export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<DayStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
+  const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   // The day is returned as text, never as a JS Date (which would shift it by the host's zone).
   const rows = await runStatsQuery(sql, range, (q) =>
@@ -25,6 +27,7 @@ export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, 
         ${costColumn(q)}`,
       // Buckets emptied by deletes stay in the rollup with zero calls; a day of only those had no rows.
       q`GROUP BY day HAVING sum(calls) > 0 ORDER BY day ASC`,
+      terms,
     ),
   );
   return rows.map((row) => ({

@@ -25,6 +25,9 @@ import { boundInstant } from "../query/query-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
 
+/** The rollup's groupings: one row per bucket and model, user or node. */
+export type Dimension = "model" | "user" | "node";
+
 export interface PlanOptions {
   /**
    * Whether whole UTC days are read from the day buckets. Queries that place
@@ -64,12 +67,18 @@ export function planned(sql: Sql, column: "lo" | "hi" | "h_lo" | "h_hi" | "d_lo"
 /**
  * Rollup rows of `dimension` in the planned whole buckets, with `columns`
  * selected; with `hoursOnly` only the hour spans (for queries that place days
- * themselves). One SELECT per span, each an index range scan on the rollup key.
+ * themselves); `where` (`AND …`) narrows the rows further (one key). One
+ * SELECT per span, each an index range scan on the rollup key.
  */
-export function rollupSpans(sql: Sql, dimension: "model" | "user" | "node", columns: Fragment, { hoursOnly = false } = {}): Fragment {
+export function rollupSpans(
+  sql: Sql,
+  dimension: Dimension,
+  columns: Fragment,
+  { hoursOnly = false, where = sql`` }: { hoursOnly?: boolean; where?: Fragment } = {},
+): Fragment {
   const span = (grain: "hour" | "day", from: Fragment, to: Fragment) => sql`
     SELECT ${columns} FROM llm_tracker_usage_rollup
-    WHERE grain = ${grain} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to}`;
+    WHERE grain = ${grain} AND dimension = ${dimension} AND bucket >= ${from} AND bucket < ${to} ${where}`;
   const hours = sql`
     ${span("hour", planned(sql, "h_lo"), planned(sql, "d_lo"))}
     UNION ALL
@@ -77,12 +86,19 @@ export function rollupSpans(sql: Sql, dimension: "model" | "user" | "node", colu
   return hoursOnly ? hours : sql`${hours} UNION ALL ${span("day", planned(sql, "d_lo"), planned(sql, "d_hi"))}`;
 }
 
-/** Raw usage rows in the planned edges [lo, h_lo) and [h_hi, hi), with `columns` selected. */
-export function rawEdges(sql: Sql, columns: Fragment): Fragment {
+/** Raw usage rows in the planned edges [lo, h_lo) and [h_hi, hi), with `columns` selected; `where` (`AND …`) narrows them. */
+export function rawEdges(sql: Sql, columns: Fragment, where: Fragment = sql``): Fragment {
   return sql`
     SELECT ${columns} FROM llm_tracker_usage
-    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "h_lo")}
+    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "h_lo")} ${where}
     UNION ALL
     SELECT ${columns} FROM llm_tracker_usage
-    WHERE created_at >= ${planned(sql, "h_hi")} AND created_at < ${planned(sql, "hi")}`;
+    WHERE created_at >= ${planned(sql, "h_hi")} AND created_at < ${planned(sql, "hi")} ${where}`;
+}
+
+/** Raw usage rows in the whole range [lo, hi) matching `where` (`AND …`): for filters the rollup cannot answer. */
+export function rawRange(sql: Sql, columns: Fragment, where: Fragment): Fragment {
+  return sql`
+    SELECT ${columns} FROM llm_tracker_usage
+    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "hi")} ${where}`;
 }

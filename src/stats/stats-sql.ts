@@ -5,16 +5,6 @@ import type { TokenTotals } from "./stats-options.js";
 
 type Fragment = PendingQuery<Row[]>;
 
-/** Calls and token sums of a group, each coalesced to 0 and cast to int8 (exact, no int4 overflow). */
-export function tokenTotalsColumns(sql: Sql): Fragment {
-  return sql`
-    count(*)::int8 AS total_calls,
-    coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
-    coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
-    coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-    ${costColumn(sql)}`;
-}
-
 /**
  * USD summed exactly in numeric, then rounded to 1e-6 and returned as a float8
  * (a JS number); rows without a price add nothing. Exact values stay in the table.
@@ -23,7 +13,15 @@ export function costColumn(sql: Sql): Fragment {
   return sql`round(coalesce(sum(cost_usd), 0), 6)::float8 AS total_cost_usd`;
 }
 
-/** Reads the columns of tokenTotalsColumns() back as numbers. */
+/**
+ * An average from a sum and a count of the calls that have the value, in
+ * numeric (exact), rounded to 1e-3 ms; 0 when no call has it.
+ */
+export function averageColumn(sql: Sql, sum: string, count: string, name: string): Fragment {
+  return sql`coalesce(round(sum(${sql(sum)})::numeric / nullif(sum(${sql(count)}), 0), 3), 0)::float8 AS ${sql(name)}`;
+}
+
+/** Reads the columns of summedTotalsColumns() (usage-sources.ts) back as numbers. */
 export function toTokenTotals(row: Row): TokenTotals {
   return {
     total_calls: toNumber(row.total_calls),
@@ -31,5 +29,7 @@ export function toTokenTotals(row: Row): TokenTotals {
     total_completion_tokens: toNumber(row.total_completion_tokens),
     total_tokens: toNumber(row.total_tokens),
     total_cost_usd: toNumber(row.total_cost_usd),
+    avg_latency_ms: toNumber(row.avg_latency_ms),
+    avg_time_to_first_token_ms: toNumber(row.avg_time_to_first_token_ms),
   };
 }

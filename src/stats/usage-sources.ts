@@ -3,15 +3,17 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rollupSpans } from "./range-plan.js";
-import { costColumn } from "./stats-sql.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
+import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
+import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
 
 type Fragment = PendingQuery<Row[]>;
 
-export type Dimension = "model" | "user" | "node";
+export type { Dimension };
 
 /** The result column each dimension groups by, read from a rollup row and from a raw row. */
-function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
+export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
   // The rollup stores a null user / node as key '' with key_is_null, so '' and null stay apart.
   const nullableKey = sql`CASE WHEN key_is_null THEN NULL ELSE key END`;
   if (dimension === "model") return { rollup: sql`key AS model`, raw: sql`model` };
@@ -19,34 +21,74 @@ function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: F
   return { rollup: sql`${nullableKey} AS node_name`, raw: sql`metadata->>'node_name' AS node_name` };
 }
 
+/**
+ * Where a (possibly filtered) query reads its whole buckets. The rollup holds
+ * one grouping at a time (per model, per user or per node), so it answers a
+ * filter only on the dimension the query groups by (or on any one dimension
+ * when the query does not group): then it is narrowed to the filtered key.
+ * Any other filter — a user's calls per model, or two terms at once — is
+ * summed from the raw rows of the whole range (exact, but a scan of the
+ * range's rows through the created_at, user or model index).
+ */
+type Source = { kind: "rollup"; dimension: Dimension; term?: FilterTerm } | { kind: "raw" };
+
+function sourceFor(grouping: Dimension | null, terms: FilterTerm[]): Source {
+  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "model" };
+  const [term] = terms;
+  if (terms.length === 1 && (grouping === null || grouping === term!.dimension)) return { kind: "rollup", dimension: term!.dimension, term };
+  return { kind: "raw" };
+}
+
 /** The rollup's additive columns, summed by the stats. */
-const SUMMED = ["calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls"];
+const SUMMED = [
+  "calls", "successful_calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "unpriced_calls",
+  "latency_ms_sum", "latency_calls", "ttft_ms_sum", "ttft_calls",
+];
+
+/** A raw usage row as the rollup's additive columns (SUMMED), so the two can be summed together. */
+function rawSummed(sql: Sql): Fragment {
+  return sql`1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
+    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
+    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
+    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
+}
 
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
- * the dimension's column (`model`, `user_id` or `node_name`) and calls,
- * successful_calls, prompt_tokens, completion_tokens, total_tokens, cost_usd,
- * unpriced_calls. `select` is the rest of the statement after `FROM usage_parts`.
+ * the grouping's column (`model`, `user_id` or `node_name`; none when
+ * `grouping` is null) and calls, successful_calls, prompt_tokens,
+ * completion_tokens, total_tokens, cost_usd, unpriced_calls, latency_ms_sum,
+ * latency_calls, ttft_ms_sum, ttft_calls, of the calls that match `terms`. `select` is the rest of the statement after `FROM usage_parts`.
  */
-export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension, select: Fragment, rest: Fragment): Fragment {
-  const group = groupColumn(sql, dimension);
-  const rollupColumns = sql`${group.rollup}, ${sql(SUMMED)}`;
-  const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
-    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls`;
+export function fromUsageParts(
+  sql: Sql,
+  range: DateRange,
+  grouping: Dimension | null,
+  select: Fragment,
+  rest: Fragment,
+  terms: FilterTerm[] = [],
+): Fragment {
+  const group = grouping === null ? { rollup: sql`1 AS one`, raw: sql`1 AS one` } : groupColumn(sql, grouping);
+  const rawColumns = sql`${group.raw}, ${rawSummed(sql)}`;
+  const source = sourceFor(grouping, terms);
+  const parts =
+    source.kind === "raw"
+      ? rawRange(sql, rawColumns, rawRowsMatching(sql, terms))
+      : sql`
+        ${rollupSpans(sql, source.dimension, sql`${group.rollup}, ${sql(SUMMED)}`, { where: source.term ? rollupRowsOf(sql, source.term) : sql`` })}
+        UNION ALL
+        ${rawEdges(sql, rawColumns, rawRowsMatching(sql, terms))}`;
   return sql`
     WITH ${rangePlanCte(sql, range)}
     SELECT ${select}
-    FROM (
-      ${rollupSpans(sql, dimension, rollupColumns)}
-      UNION ALL
-      ${rawEdges(sql, rawColumns)}
-    ) AS usage_parts
+    FROM (${parts}) AS usage_parts
     ${rest}`;
 }
 
 /**
  * `WITH plan AS (…), hours AS (…)`, then a query over `usage_days`: rows of
- * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`.
+ * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`,
+ * of the calls that match `terms`.
  *
  * An hour bucket is placed on a local day only when it lies wholly inside it:
  * no offset change within the hour and the same local date at its first and
@@ -54,14 +96,24 @@ export function fromUsageParts(sql: Sql, range: DateRange, dimension: Dimension,
  * offsets, odd historical offsets) are read from the raw rows, as are the
  * edges. UTC days come from day buckets only when the zone is UTC itself.
  */
-export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment): Fragment {
+export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment, terms: FilterTerm[] = []): Fragment {
   const zone = range.timeZone;
+  const source = sourceFor(null, terms);
+  const matching = rawRowsMatching(sql, terms);
+  if (source.kind === "raw") {
+    return sql`
+      WITH ${rangePlanCte(sql, range)}
+      SELECT ${select}
+      FROM (${rawRange(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
+      ${rest}`;
+  }
   const utc = zone === "UTC";
+  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
   const hourColumns = sql`bucket, calls, total_tokens, cost_usd`;
   const daySpan = utc
     ? sql`UNION ALL
       SELECT (bucket AT TIME ZONE 'UTC')::date, calls, total_tokens, cost_usd FROM llm_tracker_usage_rollup
-      WHERE grain = 'day' AND dimension = 'model' AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")}`
+      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
     : sql``;
   return sql`
     WITH ${rangePlanCte(sql, range, { days: utc })},
@@ -70,7 +122,7 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
         last_local - first_local = interval '59:59.999999' AND first_local::date = last_local::date AS whole
       FROM (
         SELECT bucket, sum(calls) AS calls, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd
-        FROM (${rollupSpans(sql, "model", hourColumns, { hoursOnly: true })}) AS hour_rows
+        FROM (${rollupSpans(sql, source.dimension, hourColumns, { hoursOnly: true, where })}) AS hour_rows
         GROUP BY bucket
       ) AS by_hour
       CROSS JOIN LATERAL (
@@ -87,21 +139,107 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
         -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
         -- planner, blind to how few hours are cut, may scan the whole table.
         SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
-        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' OFFSET 0
+        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} OFFSET 0
       ) AS u
       WHERE NOT hours.whole
       UNION ALL
-      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`)}) AS edges
+      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
     ) AS usage_days
     ${rest}`;
 }
 
-/** Calls, token sums and cost over usage_parts, named and typed as tokenTotalsColumns() names them for raw rows. */
+/**
+ * `WITH plan AS (…), hours AS (…)`, then a query over `usage_buckets`: rows
+ * with the bucket key (k_local, k_off; see time-buckets.ts), the grouping's
+ * column when `grouping` is given (else all calls), and the summed columns of
+ * usage_parts, of the calls that match `terms`.
+ *
+ * A rollup hour is placed in a bucket only when it lies wholly inside it (its
+ * first and last microsecond have the same key); hours a bucket boundary cuts
+ * (zones at :30 / :45 offsets, odd historical offsets) are read from the raw
+ * rows, as are the edges. UTC days come from day buckets only for day buckets
+ * in UTC itself. A filter the rollup cannot answer (see sourceFor) reads the
+ * raw rows of the whole range.
+ */
+export function fromUsageBuckets(
+  sql: Sql,
+  range: DateRange,
+  unit: BucketUnit,
+  grouping: Dimension | null,
+  select: Fragment,
+  rest: Fragment,
+  terms: FilterTerm[] = [],
+): Fragment {
+  const zone = range.timeZone;
+  const utcDays = unit === "day" && zone === "UTC";
+  const key = (x: Fragment) => bucketKeyOf(sql, unit, zone, x);
+  const group = grouping ? groupColumn(sql, grouping) : undefined;
+  const rollupGroup = group ? sql`${group.rollup},` : sql``;
+  const rawGroup = group ? sql`${group.raw},` : sql``;
+  const matching = rawRowsMatching(sql, terms);
+  const source = sourceFor(grouping, terms);
+  if (source.kind === "raw") {
+    return sql`
+      WITH ${rangePlanCte(sql, range)}
+      SELECT ${select}
+      FROM (
+        SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+        FROM (${rawRange(sql, sql`*`, matching)}) AS u
+        CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+      ) AS usage_buckets
+      ${rest}`;
+  }
+  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
+  const daySpan = utcDays
+    ? sql`UNION ALL
+      SELECT bucket AT TIME ZONE 'UTC', 0, ${rollupGroup} ${sql(SUMMED)} FROM llm_tracker_usage_rollup
+      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
+    : sql``;
+  return sql`
+    WITH ${rangePlanCte(sql, range, { days: utcDays })},
+    hours AS MATERIALIZED (
+      SELECT b, first_key.k_local, first_key.k_off,
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+      FROM (
+        SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
+        UNION ALL
+        SELECT generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
+      ) AS planned_hours
+      CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
+      CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+    )
+    SELECT ${select}
+    FROM (
+      SELECT hours.k_local, hours.k_off, ${rollupGroup} ${sql(SUMMED)}
+      FROM (${rollupSpans(sql, source.dimension, sql`bucket, key_is_null, key, ${sql(SUMMED)}`, { hoursOnly: true, where })}) AS r
+      JOIN hours ON hours.b = r.bucket
+      WHERE hours.whole
+      ${daySpan}
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+      FROM hours CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
+        SELECT * FROM llm_tracker_usage
+        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} OFFSET 0
+      ) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+      WHERE NOT hours.whole
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+      FROM (${rawEdges(sql, sql`*`, matching)}) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+    ) AS usage_buckets
+    ${rest}`;
+}
+
+/** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
 export function summedTotalsColumns(sql: Sql): Fragment {
   return sql`
     coalesce(sum(calls), 0)::int8 AS total_calls,
     coalesce(sum(prompt_tokens), 0)::int8 AS total_prompt_tokens,
     coalesce(sum(completion_tokens), 0)::int8 AS total_completion_tokens,
     coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
-    ${costColumn(sql)}`;
+    ${costColumn(sql)},
+    ${averageColumn(sql, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+    ${averageColumn(sql, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`;
 }

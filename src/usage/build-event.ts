@@ -26,6 +26,12 @@ export interface EventParts {
   error: string | null;
   nodeName?: string;
   state?: TrackingState;
+  /** Default false. */
+  streamed?: boolean;
+  /** Milliseconds to the first text or tool-call delta of a stream; null otherwise. */
+  timeToFirstTokenMs?: number | null;
+  /** `chat` (default), `embeddings`, … */
+  operation?: string;
 }
 
 /**
@@ -65,8 +71,16 @@ export function buildUsageEvent(parts: EventParts): UsageEvent {
     usage_reported: parts.usageReported,
     success: parts.success,
     error: parts.error,
-    latency_ms: parts.latencyMs === null ? null : Math.max(0, Math.round(parts.latencyMs)),
+    latency_ms: toWholeMs(parts.latencyMs),
     user_id: userId === undefined || userId === null ? null : String(userId),
     metadata: buildMetadata(parts.nodeName, parts.state),
+    streamed: parts.streamed ?? false,
+    time_to_first_token_ms: toWholeMs(parts.timeToFirstTokenMs ?? null),
+    operation: parts.operation ?? "chat",
   };
+}
+
+/** A measured duration as the whole, non-negative milliseconds the columns hold. */
+function toWholeMs(ms: number | null): number | null {
+  return ms === null ? null : Math.max(0, Math.round(ms));
 }

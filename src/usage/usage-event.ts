@@ -34,6 +34,14 @@ export const usageEventSchema = z.object({
   user_id: z.string().max(500).nullable(),
   /** node_name, source_type, source_task_id, source_path and the contents of state.metadata. */
   metadata: z.record(z.string(), z.unknown()),
+  // Added after the first release: optional, so events from older producers
+  // (still in a queue or a spool) stay valid; the row then gets the defaults.
+  /** true when the answer was streamed. Default false. */
+  streamed: z.boolean().optional(),
+  /** Milliseconds from the call to its first text or tool-call delta; null when not streamed. Default null. */
+  time_to_first_token_ms: z.number().int().nonnegative().nullable().optional(),
+  /** What was asked of the provider: `chat`, `embeddings`, … Default `chat`. */
+  operation: z.string().min(1).max(50).optional(),
 });
 
 export type UsageEvent = z.infer<typeof usageEventSchema>;

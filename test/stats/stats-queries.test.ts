@@ -16,16 +16,19 @@ interface Row {
   success: boolean;
   metadata: Record<string, string>;
   at: string;
+  latency?: number | null;
+  ttft?: number | null;
 }
 
-// All on 2026-03-10 (UTC). r2 and r5 failed; r4 has no user; r4 and r5 no node_name.
+// All on 2026-03-10 (UTC). r2 and r5 failed; r4 has no user; r4 and r5 no node_name;
+// r4 has no latency; r3 and r6 were streamed (a time to first token).
 const ROWS: Row[] = [
-  { user_id: "u1", model: "gpt-4o", prompt: 100, completion: 50, success: true, metadata: { node_name: "interpret" }, at: "2026-03-10T01:00:00Z" },
-  { user_id: "u1", model: "gpt-4o", prompt: 200, completion: 100, success: false, metadata: { node_name: "interpret" }, at: "2026-03-10T02:00:00Z" },
-  { user_id: "u2", model: "gemini-2.5-flash", prompt: 300, completion: 150, success: true, metadata: { node_name: "summarize" }, at: "2026-03-10T03:00:00Z" },
-  { user_id: null, model: "gemini-2.5-flash", prompt: 1000, completion: 0, success: true, metadata: {}, at: "2026-03-10T04:00:00Z" },
-  { user_id: "u3", model: "claude", prompt: 0, completion: 0, success: false, metadata: { source_type: "task" }, at: "2026-03-10T05:00:00Z" },
-  { user_id: "u4", model: "a-model", prompt: 400, completion: 50, success: true, metadata: { node_name: "summarize" }, at: "2026-03-10T06:00:00Z" },
+  { user_id: "u1", model: "gpt-4o", prompt: 100, completion: 50, success: true, metadata: { node_name: "interpret" }, at: "2026-03-10T01:00:00Z", latency: 1000 },
+  { user_id: "u1", model: "gpt-4o", prompt: 200, completion: 100, success: false, metadata: { node_name: "interpret" }, at: "2026-03-10T02:00:00Z", latency: 3000 },
+  { user_id: "u2", model: "gemini-2.5-flash", prompt: 300, completion: 150, success: true, metadata: { node_name: "summarize" }, at: "2026-03-10T03:00:00Z", latency: 500, ttft: 120 },
+  { user_id: null, model: "gemini-2.5-flash", prompt: 1000, completion: 0, success: true, metadata: {}, at: "2026-03-10T04:00:00Z", latency: null },
+  { user_id: "u3", model: "claude", prompt: 0, completion: 0, success: false, metadata: { source_type: "task" }, at: "2026-03-10T05:00:00Z", latency: 250 },
+  { user_id: "u4", model: "a-model", prompt: 400, completion: 50, success: true, metadata: { node_name: "summarize" }, at: "2026-03-10T06:00:00Z", latency: 2000, ttft: 300 },
 ];
 
 // 2026-03-11: three rows of 10 tokens each, to see how ties with null sort.
@@ -58,6 +61,9 @@ const insert = (rows: Row[]) =>
       error: row.success ? null : "provider said no",
       metadata: row.metadata,
       created_at: row.at,
+      latency_ms: row.latency ?? null,
+      streamed: row.ttft != null,
+      time_to_first_token_ms: row.ttft ?? null,
     })),
   )}`;
 
@@ -92,6 +98,9 @@ describe("getSummaryStats", () => {
       failed_calls: 2,
       total_cost_usd: 0,
       unpriced_calls: 6,
+      // (1000 + 3000 + 500 + 250 + 2000) / 5 calls with a latency; (120 + 300) / 2 streamed calls.
+      avg_latency_ms: 1350,
+      avg_time_to_first_token_ms: 210,
     });
   });
 
@@ -116,6 +125,8 @@ describe("getSummaryStats", () => {
       failed_calls: 0,
       total_cost_usd: 0,
       unpriced_calls: 0,
+      avg_latency_ms: 0,
+      avg_time_to_first_token_ms: 0,
     });
   });
 });
@@ -123,10 +134,10 @@ describe("getSummaryStats", () => {
 describe("getStatsByModel", () => {
   it("lists models by total_tokens descending, ties by model name", async () => {
     expect(await getStatsByModel(...MARCH_10, { db })).toEqual([
-      { model: "gemini-2.5-flash", total_calls: 2, total_prompt_tokens: 1300, total_completion_tokens: 150, total_tokens: 1450, total_cost_usd: 0 },
-      { model: "a-model", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0 },
-      { model: "gpt-4o", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
-      { model: "claude", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0 },
+      { model: "gemini-2.5-flash", total_calls: 2, total_prompt_tokens: 1300, total_completion_tokens: 150, total_tokens: 1450, total_cost_usd: 0, avg_latency_ms: 500, avg_time_to_first_token_ms: 120 },
+      { model: "a-model", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 2000, avg_time_to_first_token_ms: 300 },
+      { model: "gpt-4o", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 2000, avg_time_to_first_token_ms: 0 },
+      { model: "claude", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0, avg_latency_ms: 250, avg_time_to_first_token_ms: 0 },
     ]);
   });
 });
@@ -134,11 +145,11 @@ describe("getStatsByModel", () => {
 describe("getStatsByUser", () => {
   it("groups calls without a user under null and breaks ties by user id", async () => {
     expect(await getStatsByUser(...MARCH_10, { db })).toEqual([
-      { user_id: null, total_calls: 1, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0 },
-      { user_id: "u1", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
-      { user_id: "u2", total_calls: 1, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
-      { user_id: "u4", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0 },
-      { user_id: "u3", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0 },
+      { user_id: null, total_calls: 1, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0, avg_latency_ms: 0, avg_time_to_first_token_ms: 0 },
+      { user_id: "u1", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 2000, avg_time_to_first_token_ms: 0 },
+      { user_id: "u2", total_calls: 1, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 500, avg_time_to_first_token_ms: 120 },
+      { user_id: "u4", total_calls: 1, total_prompt_tokens: 400, total_completion_tokens: 50, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 2000, avg_time_to_first_token_ms: 300 },
+      { user_id: "u3", total_calls: 1, total_prompt_tokens: 0, total_completion_tokens: 0, total_tokens: 0, total_cost_usd: 0, avg_latency_ms: 250, avg_time_to_first_token_ms: 0 },
     ]);
   });
 
@@ -151,12 +162,32 @@ describe("getStatsByUser", () => {
   });
 });
 
+describe("options.limit of getStatsByUser and getStatsByNode", () => {
+  it("keeps the top N by total_tokens, in the same order as the full list", async () => {
+    for (const fn of [getStatsByUser, getStatsByNode]) {
+      const all = await fn(...MARCH_10, { db });
+      expect(await fn(...MARCH_10, { db, limit: 2 })).toEqual(all.slice(0, 2));
+      expect(await fn(...MARCH_10, { db, limit: 100 })).toEqual(all);
+    }
+    // Ties keep their order under a limit: null after named users.
+    expect((await getStatsByUser(...MARCH_11, { db, limit: 2 })).map((row) => row.user_id)).toEqual(["a", "zed"]);
+  });
+
+  it("rejects a limit that is not a positive integer, naming options.limit", async () => {
+    for (const limit of [0, -1, 1.5, Number.NaN, "3"]) {
+      const error = await getStatsByUser(...MARCH_10, { db, limit: limit as number }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toMatch(/^options\.limit: expected an integer from 1 to /);
+    }
+  });
+});
+
 describe("getStatsByNode", () => {
   it("groups by metadata.node_name, rows without one under null", async () => {
     expect(await getStatsByNode(...MARCH_10, { db })).toEqual([
-      { node_name: null, total_calls: 2, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0 },
-      { node_name: "summarize", total_calls: 2, total_prompt_tokens: 700, total_completion_tokens: 200, total_tokens: 900, total_cost_usd: 0 },
-      { node_name: "interpret", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0 },
+      { node_name: null, total_calls: 2, total_prompt_tokens: 1000, total_completion_tokens: 0, total_tokens: 1000, total_cost_usd: 0, avg_latency_ms: 250, avg_time_to_first_token_ms: 0 },
+      { node_name: "summarize", total_calls: 2, total_prompt_tokens: 700, total_completion_tokens: 200, total_tokens: 900, total_cost_usd: 0, avg_latency_ms: 1250, avg_time_to_first_token_ms: 210 },
+      { node_name: "interpret", total_calls: 2, total_prompt_tokens: 300, total_completion_tokens: 150, total_tokens: 450, total_cost_usd: 0, avg_latency_ms: 2000, avg_time_to_first_token_ms: 0 },
     ]);
   });
 
@@ -181,6 +212,8 @@ describe("an empty table", () => {
       failed_calls: 0,
       total_cost_usd: 0,
       unpriced_calls: 0,
+      avg_latency_ms: 0,
+      avg_time_to_first_token_ms: 0,
     });
     expect(await getStatsByModel(undefined, undefined, options)).toEqual([]);
     expect(await getStatsByDay(undefined, undefined, options)).toEqual([]);

@@ -25,6 +25,9 @@ export function makeEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     latency_ms: 250,
     user_id: "user-1",
     metadata: { node_name: "interpret", source_type: "task" },
+    streamed: false,
+    time_to_first_token_ms: null,
+    operation: "chat",
     ...overrides,
   };
 }

@@ -50,6 +50,18 @@ describe("insertUsageRows", () => {
     ]);
   });
 
+  it("writes streamed, time_to_first_token_ms and operation, and the columns' defaults when an event lacks them", async () => {
+    const streamed = makeEvent({ streamed: true, time_to_first_token_ms: 321, operation: "embeddings" });
+    const { streamed: _s, time_to_first_token_ms: _t, operation: _o, ...older } = makeEvent();
+    await insertUsageRows(sql, [streamed, older]);
+    const rows = await sql`SELECT id, streamed, time_to_first_token_ms, operation FROM llm_tracker_usage
+      WHERE id IN (${streamed.id}, ${older.id}) ORDER BY streamed DESC`;
+    expect(rows).toEqual([
+      { id: streamed.id, streamed: true, time_to_first_token_ms: 321, operation: "embeddings" },
+      { id: older.id, streamed: false, time_to_first_token_ms: null, operation: "chat" },
+    ]);
+  });
+
   it("counts only new rows: an id already written is skipped", async () => {
     const first = makeEvent();
     const second = makeEvent();

@@ -28,13 +28,25 @@ const variants: Record<string, unknown[]> = {
   latency_ms: [null, 0, 12.5, -3, INT4_MAX + 1],
   user_id: [null, "", "u".repeat(500), "u".repeat(501)],
   metadata: [{}, { a: { b: [1, null, "x"] } }, [], null, "text", new Date(0), Object.create(null), { constructor: "x" }],
+  // Optional (events from older producers lack them): missing means the column default.
+  streamed: [true, false, null, "yes"],
+  time_to_first_token_ms: [null, 0, 250, 1.5, -1, INT4_MAX + 1],
+  operation: ["chat", "embeddings", "", "o".repeat(50), "o".repeat(51), null],
 };
+
+/** What the worker writes for an accepted event: the schema's fields, the optional ones defaulted. */
+function written(raw: unknown) {
+  const { streamed = false, time_to_first_token_ms = null, operation = "chat", ...rest } = usageEventSchema.parse(raw);
+  return { ...rest, streamed, time_to_first_token_ms, operation };
+}
 
 function expectedAccept(raw: unknown): boolean {
   const parsed = usageEventSchema.safeParse(raw);
   if (!parsed.success) return false;
   const e = parsed.data;
-  return [e.prompt_tokens, e.completion_tokens, e.total_tokens, e.cached_tokens, e.reasoning_tokens, e.latency_ms ?? 0].every((n) => n <= INT4_MAX);
+  return [e.prompt_tokens, e.completion_tokens, e.total_tokens, e.cached_tokens, e.reasoning_tokens, e.latency_ms ?? 0, e.time_to_first_token_ms ?? 0].every(
+    (n) => n <= INT4_MAX,
+  );
 }
 
 describe("prepareEvent", () => {
@@ -46,8 +58,14 @@ describe("prepareEvent", () => {
   it.each(cases)("accepts %s = %j exactly when the schema and the int4 limits do, with the schema's fields", (_field, _value, raw) => {
     const prepared = prepareEvent(raw);
     expect(prepared.ok).toBe(expectedAccept(raw));
-    if (prepared.ok) expect(prepared.event).toEqual(usageEventSchema.parse(raw));
+    if (prepared.ok) expect(prepared.event).toEqual(written(raw));
     else expect(prepared.eventId).toBe(typeof raw.id === "string" ? raw.id : null);
+  });
+
+  it("gives an event from an older producer (no streamed, time_to_first_token_ms, operation) the columns' defaults", () => {
+    const { streamed: _s, time_to_first_token_ms: _t, operation: _o, ...old } = base;
+    const prepared = prepareEvent(old);
+    expect(prepared).toEqual({ ok: true, event: { ...old, streamed: false, time_to_first_token_ms: null, operation: "chat" } });
   });
 
   it("drops keys the schema does not know and hands over a fresh object", () => {
