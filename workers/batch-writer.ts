@@ -133,7 +133,10 @@ export class BatchWriter {
     }
   }
 
-  /** Takes whole jobs up to batchSize events (always at least one job) and writes them. */
+  /**
+   * Takes whole jobs up to batchSize events (always at least one job) and writes them.
+   * Never rejects: it runs un-awaited (from schedule()), where a rejection would end the process.
+   */
   private async writeNextBatch(): Promise<void> {
     this.writing = true;
     const entries: Entry[] = [];
@@ -155,8 +158,13 @@ export class BatchWriter {
       this.options.logger.debug({ jobs: entries.length, events: items.length, inserted, durationMs: Math.round(durationMs) }, "batch written");
       for (const entry of entries) entry.resolve({ rejected: entry.rejected });
     } catch (error) {
-      // Only abort() ends the retry loop; its entries were rejected there.
-      if (!(error instanceof WriterAborted)) throw error;
+      // abort() ends the retry loop and leaves its jobs unanswered on purpose (see abort()).
+      // Anything else is a bug of ours: fail these jobs (BullMQ retries them; rows already
+      // written are skipped by their id) rather than leave them hanging or crash the host.
+      if (!(error instanceof WriterAborted)) {
+        this.options.logger.error({ error: describeWriteError(error), events: items.length }, "batch write failed unexpectedly; its jobs are failed for a retry");
+        for (const entry of entries) entry.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     } finally {
       this.writing = false;
       this.writingEvents = 0;

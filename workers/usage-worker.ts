@@ -23,7 +23,7 @@ import { unreachableMessage, unreachableReason } from "../src/unreachable-servic
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
-import type { WorkerObserver } from "./worker-observer.js";
+import { guardObserver, type WorkerObserver } from "./worker-observer.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
 
 export interface UsageWorkerOptions {
@@ -60,7 +60,7 @@ export interface UsageWorkerOptions {
   priceBook?: PriceBook;
   /** How often the rollup's appended partial sums are merged, in ms; 0 turns it off. Default: LLM_TRACKER_ROLLUP_COMPACT_MS (10000). */
   rollupCompactMs?: number;
-  /** Hooks for metrics; called synchronously, keep them cheap. */
+  /** Hooks for metrics; called synchronously, keep them cheap. A hook that throws is logged ("worker observer hook failed") and ignored. */
   observer?: WorkerObserver;
   /**
    * How long a job's lock lives without renewal, in ms: after a crash, its jobs are
@@ -176,7 +176,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const rollupCompactMs = options.rollupCompactMs ?? settings!.rollupCompactMs;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
-  const observer = options.observer;
+  const observer = guardObserver(options.observer, logger);
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
   const priceBook = options.priceBook ?? getPriceBook();
 

@@ -42,7 +42,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (error) {
     // One clear line, not a stack trace: our own errors are written for people already.
-    const message = error instanceof LLMTrackerError || error instanceof Error ? error.message : String(error);
+    // The line already names the program: a library message's own "llm-tracker: " is not repeated.
+    const message = (error instanceof LLMTrackerError || error instanceof Error ? error.message : String(error)).replace(/^llm-tracker: /, "");
     console.error(`llm-tracker ${name}: ${message}`);
     return error instanceof LLMTrackerError && error.name === "InvalidInputError" ? EXIT.usage : EXIT.failure;
   }

@@ -83,6 +83,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       resolve();
     });
   });
+  // After listen, a server still emits "error" when accepting a connection fails (EMFILE
+  // when out of file descriptors): without a listener that would end the worker's process.
+  // The server keeps listening; the next accept may succeed.
+  server.on("error", () => {});
   const bound = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;

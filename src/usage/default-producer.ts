@@ -26,7 +26,8 @@ onConfigurationChange(() => {
   if (key === current.key) return;
   const retired = current.producer;
   current = undefined;
-  void retired.shutdown();
+  // shutdown() is not expected to reject; if it ever does, the application must not pay with its process.
+  retired.shutdown().catch(() => {});
 });
 
 /** The producer for the current settings, created on first use. */

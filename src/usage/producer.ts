@@ -218,7 +218,9 @@ export class UsageProducer {
     // setImmediate, not a microtask: events pushed by the same burst of calls share a round trip.
     setImmediate(() => {
       this.drainScheduled = false;
-      void this.drain();
+      // drain() handles Redis failures itself; a rejection here would be a bug of ours, and
+      // must be logged, not left to end the application's process.
+      this.drain().catch((error: unknown) => this.logger.error({ err: error }, "usage producer: unexpected error while sending; will retry"));
     });
   }
 

@@ -42,9 +42,22 @@ describe("llm-tracker", () => {
     expect(code).toBe(1);
     const lines = stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^llm-tracker migrate: /);
+    expect(lines[0]).toMatch(/^llm-tracker migrate: migrating postgres:\/\/127\.0\.0\.1:\d+\/llm_tracker failed: connect ECONNREFUSED/);
     expect(stderr).not.toContain("hunter2");
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    ["stats", ["stats", "summary"], "DATABASE_URL", (port: number) => `postgres://tracker:hunter2@127.0.0.1:${port}/llm_tracker`],
+    ["replay", ["replay"], "REDIS_URL", (port: number) => `redis://:hunter2@127.0.0.1:${port}`],
+  ] as const)("%s reports an unreachable service in one line without the password, exit 1", async (command, args, setting, url) => {
+    const port = await freePort();
+    const { code, stderr } = run([...args], { [setting]: url(port) });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^llm-tracker ${command}: `));
+    expect(stderr).not.toContain("hunter2");
   });
 
   it("names the setting when the configuration is invalid, exit 1", () => {

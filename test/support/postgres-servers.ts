@@ -91,7 +91,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     })());
 
   const query = async <T>(port: number, run: (sql: postgres.Sql) => Promise<T>): Promise<T> => {
-    const sql = postgres(url(port, "postgres"), { max: 1, onnotice: () => {}, connect_timeout: 5 });
+    const sql = postgres(url(port, "postgres"), { max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false });
     try {
       return await run(sql);
     } finally {

@@ -13,25 +13,20 @@ export interface ScriptProcess {
   readonly gone: boolean;
 }
 
-/**
- * `stdin: true` gives the child a pipe to read from (`child.stdin`); otherwise it reads nothing.
- * `nodeArgs` go before the script (e.g. a heap flag).
- */
-export function spawnScript(
-  script: string,
-  args: string[],
-  env: Record<string, string>,
-  options: { stdin?: boolean; nodeArgs?: string[] } = {},
-): ScriptProcess {
+export interface ScriptOptions {
+  /** Give the child a pipe to read from (`child.stdin`); otherwise it reads nothing. */
+  stdin?: boolean;
+  /** Node flags before the script, e.g. `--max-old-space-size=128`. */
+  nodeArgs?: string[];
+}
+
+export function spawnScript(script: string, args: string[], env: Record<string, string>, options: ScriptOptions = {}): ScriptProcess {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   // The parent's NODE_OPTIONS could carry --unhandled-rejections=warn or similar: the child runs with
   // Node's defaults, or with the NODE_OPTIONS the caller passes in `env`.
   delete childEnv.NODE_OPTIONS;
   Object.assign(childEnv, env);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script, ...args], {
-    env: childEnv,
-    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-  });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script, ...args], { env: childEnv, stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
   let text = "";
   let gone = false;
   child.stdout!.on("data", (chunk: Buffer) => (text += chunk.toString()));

@@ -36,7 +36,8 @@ function random(seed: number): () => number {
 
 function startWorker(): WorkerProcess {
   const worker = spawnWorker(
-    { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_LOG_LEVEL: "warn", LLM_TRACKER_ROLLUP_COMPACT_MS: "200" },
+    // Level info: the test reads "usage worker consuming" (batches are logged at debug only).
+    { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_LOG_LEVEL: "info", LLM_TRACKER_ROLLUP_COMPACT_MS: "200" },
     // Short locks: a killed worker's jobs come back to the others within seconds.
     ["--lock-duration-ms", "1500"],
   );
@@ -129,7 +130,10 @@ describe("many workers", () => {
         FROM llm_tracker_usage_rollup WHERE grain = ${grain} AND dimension = ${dimension}`;
       expect({ calls: Number(sums!.calls), prompt: Number(sums!.prompt), completion: Number(sums!.completion) }, `${grain}/${dimension}`).toEqual({ calls: TOTAL, prompt, completion });
     }
+    // A worker restarted at the last kill may still be loading when the others have drained the
+    // queue; a SIGTERM before it installed its handler would end it by the signal, not with code 0.
+    await waitFor(() => workers.every((worker) => worker.output().includes("usage worker consuming")), 30_000, "every worker consuming");
     for (const worker of workers) worker.child.kill("SIGTERM");
-    for (const worker of workers) expect((await worker.exited).code).toBe(0);
+    for (const worker of workers) expect(await worker.exited).toEqual({ code: 0, signal: null });
   });
 });
