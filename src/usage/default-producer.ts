@@ -10,8 +10,8 @@ let current: { producer: UsageProducer; key: string } | undefined;
 let hooksInstalled = false;
 
 function producerKey(settings: TrackerSettings): string {
-  const { redisUrl, queueName, spoolDir, bufferSize, jobSize, logLevel } = settings;
-  return JSON.stringify([redisUrl, queueName, spoolDir, bufferSize, jobSize, logLevel]);
+  const { redisUrl, redisCluster, queueName, queuePrefix, spoolDir, bufferSize, jobSize, logLevel } = settings;
+  return JSON.stringify([redisUrl, redisCluster, queueName, queuePrefix, spoolDir, bufferSize, jobSize, logLevel]);
 }
 
 // A reconfiguration that changes the producer's settings retires the old producer (flushed, closed).
@@ -35,7 +35,9 @@ export function getDefaultProducer(): UsageProducer {
   const settings = getTrackerSettings();
   const producer = new UsageProducer({
     redisUrl: settings.redisUrl,
+    redisCluster: settings.redisCluster,
     queueName: settings.queueName,
+    queuePrefix: settings.queuePrefix,
     spoolDir: settings.spoolDir,
     bufferSize: settings.bufferSize,
     jobSize: settings.jobSize,
