@@ -89,13 +89,15 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
     toolChoice: options.toolChoice,
     signal: options.signal,
   };
+  // A signal aborted before the call: the SDK refuses to send anything, so there is no call to record.
+  const abortedBefore = options.signal?.aborted === true;
   const started = performance.now();
   let opened: OpenedStream;
   try {
     opened = await service.openStream(request);
   } catch (error) {
     // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
-    if (error instanceof InvalidInputError) throw error;
+    if (error instanceof InvalidInputError || abortedBefore) throw error;
     recordRefusedCall(producer, context, settings, error, performance.now() - started);
     throw error;
   }

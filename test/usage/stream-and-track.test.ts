@@ -280,6 +280,18 @@ describe("a stream that ends early", () => {
     expectTimings(stored);
   });
 
+  it.each(["openai", "gemini"] as const)("%s: a signal aborted before the call: the await throws the SDK's abort error, nothing sent, nothing recorded", async (provider) => {
+    use(provider);
+    const before = fake.requests.length;
+    const controller = new AbortController();
+    controller.abort();
+    await expect(LLMTracker.streamAndTrack({ messages, nodeName: `aborted-before-${provider}`, signal: controller.signal })).rejects.toThrow();
+    expect(fake.requests.length).toBe(before);
+    LLMTracker.record({ usage: { model: "marker", prompt_tokens: 1, completion_tokens: 1 }, nodeName: `aborted-before-marker-${provider}` });
+    await rowOf(`aborted-before-marker-${provider}`);
+    expect((await sql`select count(*)::int as n from llm_tracker_usage where metadata->>'node_name' = ${`aborted-before-${provider}`}`)[0]!.n).toBe(0);
+  });
+
   it("a signal aborted while nobody reads ends the stream at once", async () => {
     use("openai");
     fake.enqueue(streamOf("openai/stream-basic", { cut: { after: 2, then: "stall" } }));
