@@ -46,6 +46,10 @@ const dashboardCommand: CliCommand = {
     const { getTrackerSettings } = await import("../../config/settings.js");
     const logger = createLogger(getTrackerSettings().logLevel, "llm-tracker-dashboard");
 
+    if (token !== undefined && token.length < 16) {
+      console.error(`llm-tracker dashboard: warning: ${TOKEN_VARIABLE} is shorter than 16 characters; use a long random one (openssl rand -hex 32)`);
+    }
+
     let server;
     try {
       server = await startDashboardServer({ host: values.host, port, token, logger });
@@ -61,9 +65,6 @@ const dashboardCommand: CliCommand = {
         return EXIT.failure;
       }
       throw error;
-    }
-    if (token !== undefined && token.length < 16) {
-      console.error(`llm-tracker dashboard: warning: ${TOKEN_VARIABLE} is shorter than 16 characters; use a long random one (openssl rand -hex 32)`);
     }
     // The URL (never the token) on stdout: scripts and tests wait for this line.
     console.log(`llm-tracker dashboard: ${server.url}${token ? "  (token required: open ?token=<your token> once, or send Authorization: Bearer)" : ""}`);
