@@ -26,7 +26,7 @@ COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 # A heap limit keeps the worker's RSS under ~200 MB at full ingest: without one V8
 # lets the old generation grow to ~150 MB, mostly garbage, while the live heap peaks
-# near 30 MB (see the benchmarks in the README). As an environment variable, so a
+# near 30 MB (see docs/benchmarks.md). As an environment variable, so a
 # deployment can raise it (`-e NODE_OPTIONS=…`); keep it equal to the flag in
 # package.json's `start` script (the benchmark checks). Set after `npm ci`,
 # which must not run under the worker's limit.

@@ -1,7 +1,8 @@
 // `npm run demo`: the whole pipeline in one command, no API key. A local fake
 // provider answers in the OpenAI, Azure OpenAI and Gemini wire formats; the
 // real worker consumes the real queue; tracked calls (some failing) become
-// rows; the stats read them back. Needs the local Postgres and Redis.
+// rows; the stats read them back. Needs the local Postgres and Redis: when one
+// is not there, it says so in one line, with what to start, and exits 1.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { startFakeProvider, loadFixture, type FakeProvider } from "../test/fake-
 import { configure, flush, LLMTracker, shutdown, type SettingsInput } from "../src/index.js";
 import { getStatsByModel, getStatsByNode, getStatsByUser, getSummaryStats } from "../src/stats/index.js";
 import { startUsageWorker } from "../workers/usage-worker.js";
+import { checkServices } from "./check-services.js";
 
 const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/llm_tracker_demo";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -51,6 +53,13 @@ async function trackedCall(fake: FakeProvider, provider: "openai" | "azure_opena
 }
 
 async function main(): Promise<void> {
+  const missing = await checkServices(databaseUrl, redisUrl);
+  if (missing) {
+    console.error(`llm-tracker demo: ${missing}`);
+    rmSync(spoolDir, { recursive: true, force: true });
+    process.exitCode = 1;
+    return;
+  }
   console.log(`llm-tracker demo: fake provider, queue "${queueName}", database ${new URL(databaseUrl).pathname.slice(1)}\n`);
   const fake = await startFakeProvider({ recordRequests: false });
   configure({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_SPOOL_DIR: spoolDir, LLM_MAX_RETRIES: 0, LLM_TRACKER_LOG_LEVEL: "warn" });
@@ -106,7 +115,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`demo failed: ${(error as Error).message}`);
-  console.error("Is Postgres running on 127.0.0.1:5432 and Redis on 127.0.0.1:6379? (.ci/run shows how to start them)");
+  // One line, not a stack trace; our errors never carry a password.
+  console.error(`llm-tracker demo failed: ${(error as Error).message}`);
   process.exit(1);
 });

@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Proves the published package works: `npm pack`, install the tarball into an
-# empty project, import both entry points there, make one call against a local
+# Proves the published package works, starting where a new user or CI starts:
+# a clean clone of this checkout's HEAD (no dist/, no node_modules). There:
+# `npm ci`, `npm pack` (whose `prepack` builds), then install the tarball into an
+# empty project, import both entry points, make one call against a local
 # OpenAI-compatible server, and run the `llm-tracker` bin (migrate included).
+# Only what is committed is packed: uncommitted changes are not part of HEAD.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cd "$root"
+head="$(git -C "$root" rev-parse HEAD)"
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+  echo "pack smoke: note: uncommitted changes are not packed; testing HEAD ${head:0:12}" >&2
+fi
+git clone --quiet --no-checkout "$root" "$work/clone"
+git -C "$work/clone" checkout --quiet --detach "$head"
+cd "$work/clone"
+test ! -e dist # the point of the exercise: nothing built yet
+npm ci --no-audit --no-fund --prefer-offline --silent
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
-echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
+contents="$(tar -tzf "$work/$tarball")"
+echo "packed $tarball from a clean clone of ${head:0:12} ($(du -h "$work/$tarball" | cut -f1), $(wc -l <<<"$contents") files)"
+# A tarball without the compiled entry points would install and then fail on import.
+for entry in dist/src/index.js dist/src/stats/index.js dist/workers/usage-worker.js dist/src/cli/main.js drizzle/meta/_journal.json; do
+  grep -qx "package/$entry" <<<"$contents" || { echo "pack smoke: $entry is missing from the tarball" >&2; exit 1; }
+done
 
 mkdir "$work/app" && cd "$work/app"
 npm init -y >/dev/null
-npm install --no-audit --no-fund --silent "$work/$tarball"
+npm install --no-audit --no-fund --prefer-offline --silent "$work/$tarball"
 
 cat > smoke.mjs <<'JS'
 import { createServer } from "node:http";

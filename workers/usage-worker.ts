@@ -8,6 +8,7 @@
 // completed only when its processor returns, i.e. after COMMIT. Manual fetching
 // (getNextJob + moveToCompleted) would have meant re-implementing lock renewal
 // and the stalled checker for the same result.
+import { getHeapStatistics } from "node:v8";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { getTrackerSettings } from "../src/config/settings.js";
@@ -18,6 +19,7 @@ import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
+import { unreachableMessage, unreachableReason } from "../src/unreachable-service.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
@@ -73,6 +75,20 @@ export interface UsageWorkerOptions {
   /** First and longest delay between retries of a batch while Postgres is away, in ms. Defaults 100 and 5000. */
   retryInitialMs?: number;
   retryMaxMs?: number;
+  /**
+   * Aborting it while the worker starts (e.g. waiting for Postgres to accept
+   * migrations) makes startUsageWorker reject with a WorkerStartAborted before
+   * it takes any job. After the start, use the handle's close().
+   */
+  signal?: AbortSignal;
+}
+
+/** startUsageWorker was asked to stop (its `signal` aborted) before it took any job. */
+export class WorkerStartAborted extends Error {
+  constructor() {
+    super("llm-tracker worker: stopped while starting, before taking any job");
+    this.name = "WorkerStartAborted";
+  }
 }
 
 export interface UsageWorkerHandle {
@@ -84,8 +100,16 @@ export interface UsageWorkerHandle {
 /** Longest failedReason we store; the rest of the ids are counted. */
 const MAX_FAILED_REASON = 4_000;
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms).unref();
+    signal?.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 function describePoison(rejected: RejectedEvent[], total: number): string {
@@ -99,17 +123,33 @@ function describePoison(rejected: RejectedEvent[], total: number): string {
   return text;
 }
 
-/** Migrations at start wait for a Postgres that is still starting; a wrong URL or password fails at once. */
-async function migrateWhenReachable(databaseUrl: string, logger: Logger): Promise<void> {
+/** Tries before migrations give up: about five minutes of waiting for Postgres. */
+const MIGRATION_ATTEMPTS = 60;
+
+/**
+ * Migrations at start wait for a Postgres that is still starting; a wrong URL or
+ * password fails at once. An unreachable Postgres is said once in plain words
+ * (what is missing, what to start) at `warn`; the retries after it at `debug`.
+ */
+async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  let said = "";
   for (let attempt = 1; ; attempt += 1) {
+    if (signal?.aborted) throw new WorkerStartAborted();
     try {
       return await runMigrations(databaseUrl);
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error;
-      if (classifyWriteError(cause) !== "transient" || attempt >= 60) throw error;
+      if (classifyWriteError(cause) !== "transient") throw error;
+      const reason = unreachableReason(cause);
+      const plain = reason ? unreachableMessage([{ service: "Postgres", url: databaseUrl, reason }]) : undefined;
+      if (attempt >= MIGRATION_ATTEMPTS) throw plain ? new Error(`${plain}; gave up after ${attempt} attempts`, { cause: error }) : error;
       const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
-      logger.warn({ attempt, delayMs, error: describeWriteError(cause) }, "Postgres not reachable for migrations; retrying");
-      await delay(delayMs);
+      const fields = { attempt, delayMs, error: describeWriteError(cause) };
+      const message = plain ? `${plain}; retrying until it answers` : "Postgres not reachable for migrations; retrying";
+      if (message === said) logger.debug(fields, message);
+      else logger.warn(fields, message);
+      said = message;
+      await delay(delayMs, signal);
     }
   }
 }
@@ -135,7 +175,10 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const priceBook = options.priceBook ?? getPriceBook();
 
   logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
-  if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger);
+  // Which heap bound holds (a flag, NODE_OPTIONS, or the CLI's capped thread): the memory figures depend on it.
+  logger.debug({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, "V8 heap limit");
+  if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger, options.signal);
+  if (options.signal?.aborted) throw new WorkerStartAborted();
 
   // One connection for the batch writer, one for the rollup compaction.
   const database = createConnection(databaseUrl, { max: 2, applicationName: "llm-tracker-worker" });
@@ -190,7 +233,9 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   worker.on("error", (error) => {
     // A Redis outage repeats the same error many times a second; log each kind once until it changes.
     const text = describeWriteError(error);
-    if (text !== lastRedisError) logger.warn({ error: text }, "queue connection error");
+    const reason = unreachableReason(error);
+    const message = reason ? `${unreachableMessage([{ service: "Redis", url: redisUrl, reason }])}; retrying until it answers` : "queue connection error";
+    if (text !== lastRedisError) logger.warn({ error: text }, message);
     lastRedisError = text;
   });
   worker.on("ready", () => {

@@ -2,18 +2,20 @@
 import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
-import type { NodeStats, StatsOptions } from "./stats-options.js";
+import type { NodeStats, RankedStatsOptions } from "./stats-options.js";
 import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery } from "../query/query-sql.js";
+import { parseLimit } from "./stats-limit.js";
 import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
 /**
  * One entry per `metadata.node_name` (rows without one grouped under `null`),
- * by `total_tokens` descending, ties by node name (byte order, null last).
+ * by `total_tokens` descending (the first `options.limit` of them), ties by node name (byte order, null last).
  */
-export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<NodeStats[]> {
+export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput, options: RankedStatsOptions = {}): Promise<NodeStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
+  const limit = parseLimit("options.limit", options.limit);
   const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(sql, range, (q) =>
@@ -23,7 +25,8 @@ export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput,
       "node",
       q`node_name, ${summedTotalsColumns(q)}`,
       // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-      q`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST`,
+      q`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST
+        ${limit === undefined ? q`` : q`LIMIT ${limit}`}`,
       terms,
     ),
   );

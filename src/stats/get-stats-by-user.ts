@@ -2,9 +2,10 @@
 import type { DateInput } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
-import type { StatsOptions, UserStats } from "./stats-options.js";
+import type { RankedStatsOptions, UserStats } from "./stats-options.js";
 import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery } from "../query/query-sql.js";
+import { parseLimit } from "./stats-limit.js";
 import { toTokenTotals } from "./stats-sql.js";
 import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
 
@@ -12,8 +13,9 @@ import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
  * One entry per `user_id` (calls without a user grouped under `null`), by
  * `total_tokens` descending, ties by user id (byte order, null last).
  */
-export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput, options: StatsOptions = {}): Promise<UserStats[]> {
+export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput, options: RankedStatsOptions = {}): Promise<UserStats[]> {
   const range = parseDateRange(startDate, endDate, options.timeZone);
+  const limit = parseLimit("options.limit", options.limit);
   const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
   const rows = await runStatsQuery(sql, range, (q) =>
@@ -23,7 +25,8 @@ export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput,
       "user",
       q`user_id, ${summedTotalsColumns(q)}`,
       // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-      q`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST`,
+      q`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST
+        ${limit === undefined ? q`` : q`LIMIT ${limit}`}`,
       terms,
     ),
   );

@@ -6,13 +6,14 @@ import type { DateRange } from "../query/date-range.js";
 import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
+import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
 
 type Fragment = PendingQuery<Row[]>;
 
 export type { Dimension };
 
 /** The result column each dimension groups by, read from a rollup row and from a raw row. */
-function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
+export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment; raw: Fragment } {
   // The rollup stores a null user / node as key '' with key_is_null, so '' and null stay apart.
   const nullableKey = sql`CASE WHEN key_is_null THEN NULL ELSE key END`;
   if (dimension === "model") return { rollup: sql`key AS model`, raw: sql`model` };
@@ -44,6 +45,14 @@ const SUMMED = [
   "latency_ms_sum", "latency_calls", "ttft_ms_sum", "ttft_calls",
 ];
 
+/** A raw usage row as the rollup's additive columns (SUMMED), so the two can be summed together. */
+function rawSummed(sql: Sql): Fragment {
+  return sql`1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
+    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
+    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
+    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
+}
+
 /**
  * `WITH plan AS (…)` for `range`, then a query over `usage_parts`: rows with
  * the grouping's column (`model`, `user_id` or `node_name`; none when
@@ -60,10 +69,7 @@ export function fromUsageParts(
   terms: FilterTerm[] = [],
 ): Fragment {
   const group = grouping === null ? { rollup: sql`1 AS one`, raw: sql`1 AS one` } : groupColumn(sql, grouping);
-  const rawColumns = sql`${group.raw}, 1 AS calls, success::int AS successful_calls, prompt_tokens, completion_tokens,
-    total_tokens, cost_usd, (cost_usd IS NULL)::int AS unpriced_calls,
-    coalesce(latency_ms, 0)::int8 AS latency_ms_sum, (latency_ms IS NOT NULL)::int AS latency_calls,
-    coalesce(time_to_first_token_ms, 0)::int8 AS ttft_ms_sum, (time_to_first_token_ms IS NOT NULL)::int AS ttft_calls`;
+  const rawColumns = sql`${group.raw}, ${rawSummed(sql)}`;
   const source = sourceFor(grouping, terms);
   const parts =
     source.kind === "raw"
@@ -139,6 +145,90 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
       UNION ALL
       SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
     ) AS usage_days
+    ${rest}`;
+}
+
+/**
+ * `WITH plan AS (…), hours AS (…)`, then a query over `usage_buckets`: rows
+ * with the bucket key (k_local, k_off; see time-buckets.ts), the grouping's
+ * column when `grouping` is given (else all calls), and the summed columns of
+ * usage_parts, of the calls that match `terms`.
+ *
+ * A rollup hour is placed in a bucket only when it lies wholly inside it (its
+ * first and last microsecond have the same key); hours a bucket boundary cuts
+ * (zones at :30 / :45 offsets, odd historical offsets) are read from the raw
+ * rows, as are the edges. UTC days come from day buckets only for day buckets
+ * in UTC itself. A filter the rollup cannot answer (see sourceFor) reads the
+ * raw rows of the whole range.
+ */
+export function fromUsageBuckets(
+  sql: Sql,
+  range: DateRange,
+  unit: BucketUnit,
+  grouping: Dimension | null,
+  select: Fragment,
+  rest: Fragment,
+  terms: FilterTerm[] = [],
+): Fragment {
+  const zone = range.timeZone;
+  const utcDays = unit === "day" && zone === "UTC";
+  const key = (x: Fragment) => bucketKeyOf(sql, unit, zone, x);
+  const group = grouping ? groupColumn(sql, grouping) : undefined;
+  const rollupGroup = group ? sql`${group.rollup},` : sql``;
+  const rawGroup = group ? sql`${group.raw},` : sql``;
+  const matching = rawRowsMatching(sql, terms);
+  const source = sourceFor(grouping, terms);
+  if (source.kind === "raw") {
+    return sql`
+      WITH ${rangePlanCte(sql, range)}
+      SELECT ${select}
+      FROM (
+        SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+        FROM (${rawRange(sql, sql`*`, matching)}) AS u
+        CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+      ) AS usage_buckets
+      ${rest}`;
+  }
+  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
+  const daySpan = utcDays
+    ? sql`UNION ALL
+      SELECT bucket AT TIME ZONE 'UTC', 0, ${rollupGroup} ${sql(SUMMED)} FROM llm_tracker_usage_rollup
+      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
+    : sql``;
+  return sql`
+    WITH ${rangePlanCte(sql, range, { days: utcDays })},
+    hours AS MATERIALIZED (
+      SELECT b, first_key.k_local, first_key.k_off,
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+      FROM (
+        SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
+        UNION ALL
+        SELECT generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
+      ) AS planned_hours
+      CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
+      CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+    )
+    SELECT ${select}
+    FROM (
+      SELECT hours.k_local, hours.k_off, ${rollupGroup} ${sql(SUMMED)}
+      FROM (${rollupSpans(sql, source.dimension, sql`bucket, key_is_null, key, ${sql(SUMMED)}`, { hoursOnly: true, where })}) AS r
+      JOIN hours ON hours.b = r.bucket
+      WHERE hours.whole
+      ${daySpan}
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+      FROM hours CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
+        SELECT * FROM llm_tracker_usage
+        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} OFFSET 0
+      ) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+      WHERE NOT hours.whole
+      UNION ALL
+      SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
+      FROM (${rawEdges(sql, sql`*`, matching)}) AS u
+      CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
+    ) AS usage_buckets
     ${rest}`;
 }
 

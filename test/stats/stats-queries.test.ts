@@ -162,6 +162,26 @@ describe("getStatsByUser", () => {
   });
 });
 
+describe("options.limit of getStatsByUser and getStatsByNode", () => {
+  it("keeps the top N by total_tokens, in the same order as the full list", async () => {
+    for (const fn of [getStatsByUser, getStatsByNode]) {
+      const all = await fn(...MARCH_10, { db });
+      expect(await fn(...MARCH_10, { db, limit: 2 })).toEqual(all.slice(0, 2));
+      expect(await fn(...MARCH_10, { db, limit: 100 })).toEqual(all);
+    }
+    // Ties keep their order under a limit: null after named users.
+    expect((await getStatsByUser(...MARCH_11, { db, limit: 2 })).map((row) => row.user_id)).toEqual(["a", "zed"]);
+  });
+
+  it("rejects a limit that is not a positive integer, naming options.limit", async () => {
+    for (const limit of [0, -1, 1.5, Number.NaN, "3"]) {
+      const error = await getStatsByUser(...MARCH_10, { db, limit: limit as number }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toMatch(/^options\.limit: expected an integer from 1 to /);
+    }
+  });
+});
+
 describe("getStatsByNode", () => {
   it("groups by metadata.node_name, rows without one under null", async () => {
     expect(await getStatsByNode(...MARCH_10, { db })).toEqual([

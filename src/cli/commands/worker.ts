@@ -2,6 +2,7 @@
 // until SIGTERM/SIGINT, then stops within a bounded time.
 import { InvalidInputError } from "../../errors/invalid-input-error.js";
 import { EXIT, type CliCommand } from "../cli-command.js";
+import { needsHeapLimitedThread, onStopSignal, runInHeapLimitedThread, WORKER_HEAP_MB } from "../heap-limited-thread.js";
 
 const FLAGS = {
   "--shutdown-timeout-ms": "shutdownTimeoutMs",
@@ -44,39 +45,47 @@ const workerCommand: CliCommand = {
     "Settings come from the environment: REDIS_URL, DATABASE_URL, LLM_TRACKER_QUEUE,",
     "LLM_TRACKER_BATCH_SIZE, LLM_TRACKER_FLUSH_MS, LLM_TRACKER_JOB_SIZE, LLM_TRACKER_LOG_LEVEL,",
     "LLM_TRACKER_HTTP_PORT (/healthz and /metrics; default 9464, 0 turns it off).",
+    "",
+    `Memory: the worker runs with its V8 heap capped at ${WORKER_HEAP_MB} MB (in a worker thread when node`,
+    "was started without --max-old-space-size); a --max-old-space-size flag or NODE_OPTIONS setting wins.",
   ].join("\n"),
   async run(args) {
     const flags = parseFlags(args);
+    // Bad flags fail above, on the main thread, before a thread is started.
+    if (needsHeapLimitedThread()) return runInHeapLimitedThread("worker", args);
     // Loaded here so `llm-tracker --help` does not load BullMQ.
-    const { startUsageWorker } = await import("../../../workers/usage-worker.js");
+    const { startUsageWorker, WorkerStartAborted } = await import("../../../workers/usage-worker.js");
     const { startWorkerOps } = await import("../../ops/worker-ops.js");
     const { getTrackerSettings } = await import("../../config/settings.js");
     // /healthz answers 503 ("worker not running") while migrations run, so an
     // orchestrator does not route to or count a worker that is still starting.
     const ops = await startWorkerOps(getTrackerSettings());
+    // A first signal stops the worker (or its start); a second one while stopping means "now".
+    let signals = 0;
+    const starting = new AbortController();
     let stopRequested: (signal: NodeJS.Signals) => void = () => {};
     const stop = new Promise<NodeJS.Signals>((resolve) => (stopRequested = resolve));
-    const onSignal = (signal: NodeJS.Signals) => stopRequested(signal);
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    const stopListening = onStopSignal((signal) => {
+      signals += 1;
+      if (signals > 1) process.exit(EXIT.failure);
+      starting.abort();
+      stopRequested(signal);
+    });
 
-    const handle = await Promise.race([startUsageWorker({ ...flags, observer: ops.observer }), stop.then(() => undefined)]).catch(
-      async (error: unknown) => {
-        await ops.close();
-        throw error;
-      },
-    );
-    if (!handle) {
+    let handle;
+    try {
+      handle = await startUsageWorker({ ...flags, observer: ops.observer, signal: starting.signal });
+    } catch (error) {
       await ops.close();
-      return EXIT.ok; // stopped while still starting: nothing was taken from the queue yet
+      stopListening();
+      if (error instanceof WorkerStartAborted) return EXIT.ok; // stopped while starting: nothing was taken from the queue
+      throw error;
     }
     ops.watch(handle);
     await stop;
-    // A second signal while stopping means "now".
-    process.once("SIGTERM", () => process.exit(EXIT.failure));
-    process.once("SIGINT", () => process.exit(EXIT.failure));
     await handle.close();
     await ops.close();
+    stopListening();
     // Lingering sockets or timers of a forced close must not keep the process alive.
     setTimeout(() => process.exit(process.exitCode ?? EXIT.ok), 100).unref();
     return EXIT.ok;

@@ -1,0 +1,178 @@
+// Calls, tokens and cost per hour or day of a range, in the caller's time zone,
+// every bucket present (empty ones as zeros), optionally one series per model,
+// user or node: what a chart over time needs.
+import { InvalidInputError } from "../errors/invalid-input-error.js";
+import type { DateInput } from "../query/date-range.js";
+import { parseDateRange } from "../query/date-range.js";
+import { statsSql } from "../query/query-connection.js";
+import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
+import { parseStatsFilter } from "./stats-filter.js";
+import { parseLimit } from "./stats-limit.js";
+import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
+import { averageColumn, costColumn } from "./stats-sql.js";
+import { bucketLabelOf, bucketListQuery, type BucketUnit } from "./time-buckets.js";
+import { fromUsageBuckets } from "./usage-sources.js";
+
+/** The most buckets one call returns per series: 41 days of hours, 2.7 years of days. */
+export const MAX_BUCKETS = 1_000;
+/** The most entries one call returns (buckets × series). */
+export const MAX_ENTRIES = 100_000;
+
+const UNITS: readonly BucketUnit[] = ["hour", "day"];
+const GROUPS: readonly OverTimeGroupBy[] = ["model", "user", "node"];
+/** The entry field each groupBy adds. */
+const KEY_FIELD = { model: "model", user: "user_id", node: "node_name" } as const;
+
+interface Bucket {
+  bucket_start: string;
+  at: number;
+}
+
+type KeyField = (typeof KEY_FIELD)[OverTimeGroupBy];
+type Figures = Omit<OverTimeStats, "bucket_start" | "model" | "user_id" | "node_name">;
+
+const ZEROS: Figures = {
+  total_calls: 0,
+  successful_calls: 0,
+  failed_calls: 0,
+  total_prompt_tokens: 0,
+  total_completion_tokens: 0,
+  total_tokens: 0,
+  total_cost_usd: 0,
+  unpriced_calls: 0,
+  avg_latency_ms: 0,
+  avg_time_to_first_token_ms: 0,
+};
+
+/**
+ * One entry per bucket of [startDate, endDate), ascending; with `groupBy`, one
+ * per bucket and key, the keys of a bucket in the order of their totals over
+ * the range (`total_tokens` descending, ties by key in byte order, null last),
+ * every key in every bucket. Both dates are required, and a range may hold at
+ * most MAX_BUCKETS buckets and MAX_ENTRIES entries (InvalidInputError beyond).
+ */
+export async function getStatsOverTime(startDate: DateInput, endDate: DateInput, options: OverTimeOptions): Promise<OverTimeStats[]> {
+  if (startDate === undefined || startDate === null) throw new InvalidInputError("startDate", "required: getStatsOverTime needs both ends of its range");
+  if (endDate === undefined || endDate === null) throw new InvalidInputError("endDate", "required: getStatsOverTime needs both ends of its range");
+  const range = parseDateRange(startDate, endDate, options?.timeZone);
+  const { bucket: unit, groupBy } = options ?? {};
+  if (!UNITS.includes(unit)) throw new InvalidInputError("options.bucket", `expected "hour" or "day", got ${describeOption(unit)}`);
+  if (groupBy !== undefined && !GROUPS.includes(groupBy)) {
+    throw new InvalidInputError("options.groupBy", `expected "model", "user" or "node", got ${describeOption(groupBy)}`);
+  }
+  const limit = parseLimit("options.limit", options.limit);
+  if (limit !== undefined && groupBy === undefined) throw new InvalidInputError("options.limit", "applies to the series of options.groupBy, which is not set");
+
+  const terms = parseStatsFilter(options.filter);
+  const field = groupBy ? KEY_FIELD[groupBy] : undefined;
+  const sql = statsSql(options.db);
+  const zone = range.timeZone;
+  const { buckets, cells } = await runStatsQuery(sql, range, async (q) => {
+    const lo = boundInstant(q, range.from!, zone);
+    const hi = boundInstant(q, range.to!, zone);
+    const listed = await q`${bucketListQuery(q, unit, zone, lo, hi, MAX_BUCKETS)}`;
+    if (listed.length > MAX_BUCKETS) {
+      const approximate = Math.round(toNumber(listed[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
+      throw new InvalidInputError(
+        "options.bucket",
+        `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
+          `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
+      );
+    }
+    const keyColumn = field ? q`${q(field)},` : q``;
+    const cellsQuery = fromUsageBuckets(
+      q,
+      range,
+      unit,
+      groupBy ?? null,
+      q`k_local, k_off, ${keyColumn}
+        sum(calls)::int8 AS total_calls,
+        sum(successful_calls)::int8 AS successful_calls,
+        sum(prompt_tokens)::int8 AS total_prompt_tokens,
+        sum(completion_tokens)::int8 AS total_completion_tokens,
+        sum(total_tokens)::int8 AS total_tokens,
+        ${costColumn(q)},
+        sum(unpriced_calls)::int8 AS unpriced_calls,
+        ${averageColumn(q, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+        ${averageColumn(q, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`,
+      // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
+      q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
+      terms,
+    );
+    // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
+    const series = field
+      ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)`
+      : q`1`;
+    const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+    const found = await q`
+      SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at, ranked.*
+      FROM (
+        SELECT *, ${series} AS series
+        FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
+      ) AS ranked
+      CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
+      ${limit === undefined ? q`` : q`WHERE ranked.series <= ${limit}::int8`}`;
+    return { buckets: listed, cells: found };
+  });
+  const listed = buckets.map((row) => ({ bucket_start: row.bucket_start as string, at: toNumber(row.at) }));
+  return fillSeries(listed, cells, field);
+}
+
+/**
+ * Lays the non-empty cells out on every bucket × every series, zeros where a
+ * series had no calls; refuses more than MAX_ENTRIES entries.
+ */
+function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[], field: KeyField | undefined): OverTimeStats[] {
+  const buckets = new Map(listed.map((bucket) => [bucket.bucket_start, bucket]));
+  // Every cell's bucket is listed; should a zone's odd history hide one from the list, its rows still count.
+  for (const cell of cells) {
+    const name = cell.bucket_start as string;
+    if (!buckets.has(name)) buckets.set(name, { bucket_start: name, at: toNumber(cell.at) });
+  }
+  const ordered = [...buckets.values()].sort((a, b) => a.at - b.at);
+  const keys: unknown[] = [];
+  for (const cell of cells) {
+    const rank = toNumber(cell.series);
+    keys[rank - 1] = field ? cell[field] : null;
+  }
+  const seriesCount = field ? keys.length : 1;
+  if (seriesCount * ordered.length > MAX_ENTRIES) {
+    throw new InvalidInputError(
+      "options.limit",
+      `${seriesCount.toLocaleString("en-US")} series × ${ordered.length.toLocaleString("en-US")} buckets is more than the ` +
+        `${MAX_ENTRIES.toLocaleString("en-US")} entries allowed; pass options.limit (the top N series by total_tokens), larger buckets or a shorter range`,
+    );
+  }
+  const byCell = new Map<string, Figures>();
+  for (const cell of cells) byCell.set(`${toNumber(cell.series)} ${cell.bucket_start as string}`, toFigures(cell));
+  const entries: OverTimeStats[] = [];
+  for (const bucket of ordered) {
+    for (let rank = 1; rank <= seriesCount; rank += 1) {
+      const figures = byCell.get(`${rank} ${bucket.bucket_start}`) ?? ZEROS;
+      entries.push(field ? { bucket_start: bucket.bucket_start, [field]: keys[rank - 1], ...figures } : { bucket_start: bucket.bucket_start, ...figures });
+    }
+  }
+  return entries;
+}
+
+function toFigures(cell: Record<string, unknown>): Figures {
+  const calls = toNumber(cell.total_calls);
+  const successful = toNumber(cell.successful_calls);
+  return {
+    total_calls: calls,
+    successful_calls: successful,
+    failed_calls: calls - successful,
+    total_prompt_tokens: toNumber(cell.total_prompt_tokens),
+    total_completion_tokens: toNumber(cell.total_completion_tokens),
+    total_tokens: toNumber(cell.total_tokens),
+    total_cost_usd: toNumber(cell.total_cost_usd),
+    unpriced_calls: toNumber(cell.unpriced_calls),
+    avg_latency_ms: toNumber(cell.avg_latency_ms),
+    avg_time_to_first_token_ms: toNumber(cell.avg_time_to_first_token_ms),
+  };
+}
+
+function describeOption(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  return value === null ? "null" : typeof value;
+}
