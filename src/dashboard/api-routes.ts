@@ -1,11 +1,14 @@
 // The dashboard's JSON API: one route per stats function, each answering
 // exactly what that function returns for the query's range, zone and filter.
 import {
+  getRecentFailures,
   getStatsByModel,
   getStatsByNode,
   getStatsByUser,
+  getStatsOverTime,
   getSummaryStats,
   InvalidInputError,
+  MAX_FAILURES,
   type StatsDatabase,
   type StatsOptions,
 } from "../stats/index.js";
@@ -20,9 +23,6 @@ interface Route {
   run(query: ApiQuery, options: StatsOptions): Promise<unknown>;
 }
 
-/** Keeps the first `limit` rows; the stats order them by total_tokens descending. */
-const top = <T>(rows: T[], limit = MAX_TABLE_ROWS): T[] => rows.slice(0, limit);
-
 const ROUTES: Record<string, Route> = {
   "/api/summary": {
     parameters: COMMON_PARAMETERS,
@@ -32,17 +32,30 @@ const ROUTES: Record<string, Route> = {
   "/api/by-model": {
     parameters: [...COMMON_PARAMETERS, "limit"],
     maxLimit: MAX_TABLE_ROWS,
-    run: async (q, options) => top(await getStatsByModel(q.from, q.to, options), q.limit),
+    // Models are few; the limit is applied here (getStatsByModel has none).
+    run: async (q, options) => (await getStatsByModel(q.from, q.to, options)).slice(0, q.limit ?? MAX_TABLE_ROWS),
   },
   "/api/by-user": {
     parameters: [...COMMON_PARAMETERS, "limit"],
     maxLimit: MAX_TABLE_ROWS,
-    run: async (q, options) => top(await getStatsByUser(q.from, q.to, options), q.limit),
+    run: (q, options) => getStatsByUser(q.from, q.to, { ...options, limit: q.limit ?? MAX_TABLE_ROWS }),
   },
   "/api/by-node": {
     parameters: [...COMMON_PARAMETERS, "limit"],
     maxLimit: MAX_TABLE_ROWS,
-    run: async (q, options) => top(await getStatsByNode(q.from, q.to, options), q.limit),
+    run: (q, options) => getStatsByNode(q.from, q.to, { ...options, limit: q.limit ?? MAX_TABLE_ROWS }),
+  },
+  "/api/over-time": {
+    parameters: [...COMMON_PARAMETERS, "bucket", "group_by", "limit"],
+    maxLimit: MAX_TABLE_ROWS,
+    // `bucket` is required: the stats name it when it is missing.
+    run: (q, options) =>
+      getStatsOverTime(q.from as string, q.to as string, { ...options, bucket: q.bucket as "hour" | "day", groupBy: q.groupBy, limit: q.limit }),
+  },
+  "/api/failures": {
+    parameters: [...COMMON_PARAMETERS, "limit"],
+    maxLimit: MAX_FAILURES,
+    run: (q, options) => getRecentFailures(q.limit ?? 20, { ...options, startDate: q.from, endDate: q.to }),
   },
 };
 

@@ -169,17 +169,19 @@ async function download(page: Page, button: string): Promise<{ name: string; tex
 
 describe("the dashboard page", () => {
   it("opens on the last 24 hours in the browser's zone, with totals equal to getSummaryStats for that range", async () => {
-    const { page, context, problems } = await openPage("Asia/Kolkata");
+    // Adelaide: a half-hour offset, so the local hour is not the UTC hour.
+    const { page, context, problems } = await openPage("Australia/Adelaide");
     try {
       const range = await shownRange(page);
-      expect(range.tz).toBe("Asia/Kolkata");
+      expect(range.tz).toBe("Australia/Adelaide");
       expect(range.bucket).toBe("hour");
       expect(await page.getAttribute('#range-presets [data-range="24h"]', "aria-pressed")).toBe("true");
-      // 24 whole hours ending with the current one: `to` is the next local hour boundary (Kolkata is UTC+05:30).
+      // 24 whole hours ending with the current one: `to` is the next local hour boundary.
       const from = Date.parse(range.from);
       const to = Date.parse(range.to);
       expect(to - from).toBe(24 * 3_600_000);
-      expect((to + 5.5 * 3_600_000) % 3_600_000).toBe(0);
+      expect(new Intl.DateTimeFormat("en-US", { timeZone: "Australia/Adelaide", minute: "numeric", second: "numeric" }).format(to)).toMatch(/^0?0:00$/);
+      expect(new Date(to).getUTCMinutes()).toBe(30);
       expect(to).toBeGreaterThan(Date.now() - 60_000);
       expect(to - Date.now()).toBeLessThanOrEqual(3_600_000);
 
@@ -286,6 +288,17 @@ describe("the dashboard page", () => {
       const calls = sorted.map((row) => Number(row[1]));
       expect(calls).toEqual([...calls].sort((a, b) => a - b));
       expect(sorted).toEqual((await tableCells(page, "table-user")).map((line) => line.map((cell) => neutralised(cell.value))));
+
+      // The series behind the charts: its buckets sum to the totals on the cards.
+      const series = parseCsv((await download(page, '[data-export="over-time"]')).text);
+      expect(series[0]).toEqual(["Bucket start", "Model", "Calls", "Succeeded", "Failed", "Prompt tokens", "Completion tokens", "Tokens", "Cost (USD)"]);
+      const totals = await shownTotals(page);
+      const sum = (column: number) => series.slice(1).reduce((total, row) => total + Number(row[column]), 0);
+      expect(sum(2)).toBe(totals.total_calls);
+      expect(sum(7)).toBe(totals.total_tokens);
+      expect(sum(8)).toBeCloseTo(totals.total_cost_usd!, 4);
+      expect(new Set(series.slice(1).map((row) => row[0]!.slice(0, 10))).size).toBeLessThanOrEqual(30);
+      expect(series.slice(1).every((row) => /^\d{4}-\d{2}-\d{2}T00:00:00\+0[12]:00$/.test(row[0]!))).toBe(true);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDashboardServer, UnprotectedDashboardError, type DashboardServer } from "../../src/dashboard/dashboard-server.js";
 import { createConnection } from "../../src/db/connection.js";
 import { runMigrations } from "../../src/db/migrate.js";
-import { getStatsByUser, getSummaryStats } from "../../src/stats/index.js";
+import { getRecentFailures, getStatsByNode, getStatsByUser, getStatsOverTime, getSummaryStats } from "../../src/stats/index.js";
 import { freePort } from "../support/free-port.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 
@@ -234,6 +234,31 @@ describe("filters", () => {
     expect(await summary("node=n&model=gpt-4o")).toEqual(await getSummaryStats("2026-03-10", "2026-03-10", { db, filter: { nodeName: "n", model: "gpt-4o" } }));
     expect(await summary("user_null=1")).toMatchObject({ total_calls: 0 });
     expect(await summary("user=nobody")).toMatchObject({ total_calls: 0 });
+  });
+});
+
+describe("the API routes", () => {
+  it("answer exactly what the stats functions return for the same arguments", async () => {
+    const json = async (path: string) => (await get(open, path)).json();
+    const zone = { timeZone: "Asia/Shanghai", db };
+    expect(await json("/api/over-time?from=2026-03-10&to=2026-03-10&tz=Asia/Shanghai&bucket=hour&group_by=user&limit=2")).toEqual(
+      await getStatsOverTime("2026-03-10", "2026-03-10", { ...zone, bucket: "hour", groupBy: "user", limit: 2 }),
+    );
+    expect(await json("/api/over-time?from=2026-03-09&to=2026-03-11&bucket=day&user=u2")).toEqual(
+      await getStatsOverTime("2026-03-09", "2026-03-11", { db, bucket: "day", filter: { userId: "u2" } }),
+    );
+    expect(await json("/api/failures?from=2026-03-10&tz=Asia/Shanghai&limit=3")).toEqual(await getRecentFailures(3, { ...zone, startDate: "2026-03-10" }));
+    expect(await json("/api/failures?user=u1")).toEqual(await getRecentFailures(20, { db, filter: { userId: "u1" } }));
+    expect(await json("/api/by-node?limit=1")).toEqual(await getStatsByNode(undefined, undefined, { db, limit: 1 }));
+  });
+
+  it("name the parameter when the over-time range or bucket is wrong", async () => {
+    const parameterOf = async (path: string) => ((await (await get(open, path)).json()) as { parameter: string }).parameter;
+    expect(await parameterOf("/api/over-time?from=2026-03-10&to=2026-03-11")).toBe("bucket");
+    expect(await parameterOf("/api/over-time?to=2026-03-11&bucket=day")).toBe("from");
+    expect(await parameterOf("/api/over-time?from=2020-01-01&to=2026-03-11&bucket=hour")).toBe("bucket");
+    expect(await parameterOf("/api/over-time?from=2026-03-10&to=2026-03-11&bucket=day&group_by=team")).toBe("group_by");
+    expect(await parameterOf("/api/failures?limit=1001")).toBe("limit");
   });
 });
 
