@@ -2,11 +2,11 @@
 // never parsed as HTML): tokens and cost per bucket stacked by model, the
 // largest models each in a colour and the rest as "other", and calls split
 // into succeeded and failed.
-import { formatBucket, formatCompact, formatInteger, formatUsd, formatUsdAxis } from "./format.js";
+import { axisLabels, formatBucket, formatCompact, formatInteger, formatUsd, formatUsdAxis } from "./format.js";
 
 /** Models drawn in their own colour; the rest are summed as "other". */
 const TOP_MODELS = 7;
-const PALETTE = ["#4f7cff", "#19b394", "#f5a524", "#9b6bff", "#ef5da8", "#22b8cf", "#8fb339"];
+const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#e15759", "#ff9da7", "#9c755f", "#3b5ba5", "#2ca58d", "#d37295"];
 const OTHER_COLOUR = "#a3acb9";
 /** The key of the summed rest: no model name starts with a NUL. */
 const OTHER = "\u0000other";
@@ -54,19 +54,23 @@ export class OverTimeCharts {
     Chart.defaults.font.size = 11;
     Chart.defaults.color = "#5b6472";
     Chart.defaults.borderColor = "#e8ebf0";
-    this.tokens = new Chart(canvases.tokens, stackedBar((value) => formatCompact(value), (value) => formatInteger(value), true));
-    this.cost = new Chart(canvases.cost, stackedBar((value) => formatUsdAxis(value), (value) => formatUsd(value), true));
-    this.calls = new Chart(canvases.calls, stackedBar((value) => formatCompact(value), (value) => formatInteger(value), false));
+    /** The axis label of each bucket ("" = no tick), shared by the three charts. */
+    this.ticks = [];
+    const tick = (index) => this.ticks[index] ?? "";
+    this.tokens = new Chart(canvases.tokens, stackedBar(formatCompact, formatInteger, tick));
+    this.cost = new Chart(canvases.cost, stackedBar(formatUsdAxis, formatUsd, tick));
+    this.calls = new Chart(canvases.calls, stackedBar(formatCompact, formatInteger, tick));
   }
 
   /** Draws `entries` (getStatsOverTime grouped by model) with axis labels for `bucket`. */
   update(entries, bucket) {
     const { starts, series, calls } = seriesByModel(entries);
     const labels = starts.map((start) => formatBucket(start, bucket));
+    this.ticks = axisLabels(starts, bucket);
     const names = [...series.keys()];
-    const colour = (name, i) => (name === OTHER ? OTHER_COLOUR : PALETTE[i % PALETTE.length]);
+    const colours = modelColours(names);
     const datasets = (field) =>
-      names.map((name, i) => ({ label: name === OTHER ? "other models" : name, data: series.get(name)[field], backgroundColor: colour(name, i), stack: "models", borderWidth: 0 }));
+      names.map((name) => ({ label: name === OTHER ? "other models" : name, data: series.get(name)[field], backgroundColor: colours.get(name), stack: "models", borderWidth: 0 }));
     setData(this.tokens, labels, datasets("tokens"));
     setData(this.cost, labels, datasets("cost"));
     setData(this.calls, labels, [
@@ -80,13 +84,35 @@ export class OverTimeCharts {
   }
 }
 
+/**
+ * A colour per model that stays the same from one view to the next (from a
+ * hash of its name), moved to the next free colour when two models collide.
+ */
+function modelColours(names) {
+  const taken = new Set();
+  const colours = new Map();
+  for (const name of names) {
+    if (name === OTHER) {
+      colours.set(name, OTHER_COLOUR);
+      continue;
+    }
+    let hash = 0;
+    for (const char of name) hash = (Math.imul(hash, 31) + char.codePointAt(0)) >>> 0;
+    let index = hash % PALETTE.length;
+    for (let tries = 0; taken.has(index) && tries < PALETTE.length; tries += 1) index = (index + 1) % PALETTE.length;
+    taken.add(index);
+    colours.set(name, PALETTE[index]);
+  }
+  return colours;
+}
+
 function setData(chart, labels, datasets) {
   chart.data.labels = labels;
   chart.data.datasets = datasets;
   chart.update("none");
 }
 
-function stackedBar(axisFormat, tooltipFormat, legend) {
+function stackedBar(axisFormat, tooltipFormat, tick) {
   return {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -97,16 +123,16 @@ function stackedBar(axisFormat, tooltipFormat, legend) {
       interaction: { mode: "index", intersect: false },
       datasets: { bar: { categoryPercentage: 0.9, barPercentage: 0.9, maxBarThickness: 28 } },
       scales: {
-        x: { stacked: true, grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0, autoSkipPadding: 12 } },
+        x: { stacked: true, grid: { display: false }, ticks: { autoSkip: false, maxRotation: 0, callback: (_value, index) => tick(index) } },
         y: { stacked: true, beginAtZero: true, ticks: { callback: axisFormat, maxTicksLimit: 6 } },
       },
       plugins: {
-        legend: { display: legend, position: "bottom", labels: { boxWidth: 10, boxHeight: 10, padding: 10 } },
+        legend: { position: "bottom", labels: { boxWidth: 10, boxHeight: 10, padding: 10 } },
         tooltip: {
           filter: (item) => item.raw !== 0,
           itemSort: (a, b) => b.raw - a.raw,
           callbacks: {
-            title: (items) => [].concat(items[0]?.label ?? "").join(" "),
+            title: (items) => items[0]?.label ?? "",
             label: (item) => `${item.dataset.label}: ${tooltipFormat(item.raw)}`,
           },
         },

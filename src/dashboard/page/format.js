@@ -16,11 +16,11 @@ export function formatCompact(value) {
   return compact.format(value);
 }
 
-/** Dollars with cents; below a cent, up to 6 decimals: $1,234.56, $0.32, $0.0042, $0. */
+/** Dollars with cents; below a cent, two significant digits: $1,234.56, $0.32, $0.0042, $0. */
 export function formatUsd(value) {
   if (value === 0) return "$0";
-  const maximumFractionDigits = Math.abs(value) >= 0.01 ? 2 : 6;
-  return `$${value.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits })}`;
+  if (Math.abs(value) < 0.01) return `$${value.toLocaleString(undefined, { maximumSignificantDigits: 2 })}`;
+  return `$${value.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 /** Dollars for an axis: $12, $1.5k, $0.03. */
@@ -52,10 +52,27 @@ export function formatShortDate(date) {
   return `${MONTHS[Number(date.slice(5, 7)) - 1]} ${Number(date.slice(8, 10))}`;
 }
 
-/** A bucket's label on the chart's axis: the hour (and the date at midnight) or the date. */
+/** A bucket's name in a tooltip: `Mar 8 14:00` or `Mar 8`. */
 export function formatBucket(iso, bucket) {
   const date = formatShortDate(iso.slice(0, 10));
-  if (bucket === "day") return date;
-  const hour = iso.slice(11, 16);
-  return hour === "00:00" ? [hour, date] : hour;
+  return bucket === "day" ? date : `${date} ${iso.slice(11, 16)}`;
+}
+
+/**
+ * The axis labels for a series of bucket starts, "" where no tick is drawn:
+ * about eight days as dates; up to two days of hours every third hour (the date at
+ * midnight); longer runs of hours at midnights only, about ten of them.
+ */
+export function axisLabels(starts, bucket) {
+  if (bucket === "day") {
+    const step = Math.max(1, Math.ceil(starts.length / 8));
+    return starts.map((iso, i) => (i % step === 0 ? formatShortDate(iso.slice(0, 10)) : ""));
+  }
+  const midnight = (iso) => iso.slice(11, 16) === "00:00";
+  if (starts.length <= 48) {
+    return starts.map((iso) => (midnight(iso) ? formatShortDate(iso.slice(0, 10)) : Number(iso.slice(11, 13)) % 3 === 0 ? iso.slice(11, 16) : ""));
+  }
+  const step = Math.max(1, Math.ceil(starts.length / 24 / 10));
+  let seen = 0;
+  return starts.map((iso) => (midnight(iso) && seen++ % step === 0 ? formatShortDate(iso.slice(0, 10)) : ""));
 }
