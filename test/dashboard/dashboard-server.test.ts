@@ -262,6 +262,40 @@ describe("the API routes", () => {
   });
 });
 
+describe("a read-only database role", () => {
+  it("is enough: with SELECT on the two tables (as docs/dashboard.md grants it), every route answers", async () => {
+    const role = `llmt_dash_ro_${database.name.slice(-12)}`;
+    await db.unsafe(`CREATE ROLE ${role} LOGIN`);
+    try {
+      // The grant docs/dashboard.md documents, word for word.
+      await db.unsafe(`GRANT CONNECT ON DATABASE "${database.name}" TO ${role}`);
+      await db.unsafe(`GRANT USAGE ON SCHEMA public TO ${role}`);
+      await db.unsafe(`GRANT SELECT ON llm_tracker_usage, llm_tracker_usage_rollup TO ${role}`);
+      await db.unsafe(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+      const url = new URL(database.url);
+      url.username = role;
+      const readOnly = postgres(url.toString(), { onnotice: () => {} });
+      const server = await startDashboardServer({ port: 0, db: readOnly });
+      try {
+        const range = "from=2026-03-09&to=2026-03-11&tz=Asia/Shanghai";
+        for (const route of ["summary", "by-model", "by-user", "by-node", "failures", "over-time"]) {
+          const extra = route === "over-time" ? "&bucket=hour&group_by=model" : "&user=u1";
+          const response = await get(server, `/api/${route}?${range}${extra}`);
+          expect(response.status, `${route}: ${await response.clone().text()}`).toBe(200);
+        }
+        // …and it can change nothing.
+        await expect(readOnly`DELETE FROM llm_tracker_usage`).rejects.toThrow();
+      } finally {
+        await server.close();
+        await readOnly.end();
+      }
+    } finally {
+      await db.unsafe(`DROP OWNED BY ${role}`);
+      await db.unsafe(`DROP ROLE ${role}`);
+    }
+  });
+});
+
 describe("when Postgres is unreachable", () => {
   it("answers the API with a 503 that carries no connection details, and still serves the page", async () => {
     const port = await freePort();
