@@ -30,7 +30,7 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1240 }, deviceScaleFactor: 1 });
+  const page = await browser.newPage({ viewport: { width: Number(process.env.WIDTH ?? 1600), height: 1240 }, deviceScaleFactor: 1 });
   page.on("console", (message) => console.log(`[page ${message.type()}] ${message.text()}`));
   const started = performance.now();
   await page.goto(`${server.url.replace(/\/$/, "")}/${hash}`);
