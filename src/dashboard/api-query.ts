@@ -1,16 +1,7 @@
 // The query string of an API request, parsed into the stats' arguments; a bad
 // parameter becomes an ApiParameterError that names it (the server answers 400).
 import type { StatsFilter } from "../stats/index.js";
-
-/** A query parameter the API refuses; `parameter` is its name in the URL. */
-export class ApiParameterError extends Error {
-  constructor(
-    readonly parameter: string,
-    problem: string,
-  ) {
-    super(`${parameter}: ${problem}`);
-  }
-}
+import { ApiParameterError } from "./api-parameter-error.js";
 
 /** Everything an API route may read; each route says which of these it accepts. */
 export interface ApiQuery {

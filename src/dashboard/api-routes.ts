@@ -12,7 +12,8 @@ import {
   type StatsDatabase,
   type StatsOptions,
 } from "../stats/index.js";
-import { ApiParameterError, COMMON_PARAMETERS, parseApiQuery, type ApiQuery, type ParameterName } from "./api-query.js";
+import { ApiParameterError } from "./api-parameter-error.js";
+import { COMMON_PARAMETERS, parseApiQuery, type ApiQuery, type ParameterName } from "./api-query.js";
 
 /** The most rows a table route returns (`limit`, default this). */
 export const MAX_TABLE_ROWS = 1_000;

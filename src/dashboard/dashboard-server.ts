@@ -4,10 +4,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { describeError, type Logger } from "../logger.js";
 import type { StatsDatabase } from "../stats/index.js";
-import { ApiParameterError } from "./api-query.js";
+import { ApiParameterError } from "./api-parameter-error.js";
 import { isApiRoute, runApiRoute } from "./api-routes.js";
 import { createAccessGuard, isLoopbackAddress } from "./dashboard-auth.js";
 import { loadPageAssets, type PageAsset } from "./page-assets.js";
+import { UnprotectedDashboardError } from "./unprotected-dashboard-error.js";
+
+export { UnprotectedDashboardError };
 
 export interface DashboardServerOptions {
   /** Interface to bind. Default `127.0.0.1`; any non-loopback address requires `token`. */
@@ -31,16 +34,6 @@ export interface DashboardServer {
   port: number;
   /** Stops listening and drops open connections; safe to call more than once. */
   close(): Promise<void>;
-}
-
-/** Thrown before listening when the options would expose the page unprotected. */
-export class UnprotectedDashboardError extends Error {
-  constructor(readonly host: string) {
-    super(
-      `refusing to listen on ${host} without LLM_TRACKER_DASHBOARD_TOKEN: anyone who can reach that address would read ` +
-        "every user's usage. Set a token (and put TLS in front), or keep --host 127.0.0.1 and use an SSH tunnel.",
-    );
-  }
 }
 
 export const DEFAULT_HOST = "127.0.0.1";
