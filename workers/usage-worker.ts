@@ -10,7 +10,6 @@
 // and the stalled checker for the same result.
 import { getHeapStatistics } from "node:v8";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
 import { getTrackerSettings } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
@@ -19,6 +18,7 @@ import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
+import { createRedisClient } from "../src/redis/redis-client.js";
 import { unreachableMessage, unreachableReason } from "../src/unreachable-service.js";
 import { USAGE_JOB_NAME } from "../src/usage/queue-contract.js";
 import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
@@ -29,10 +29,14 @@ import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
 export interface UsageWorkerOptions {
   /** Default: REDIS_URL. */
   redisUrl: string;
+  /** `redisUrl` names a node of a Redis Cluster. Default: LLM_TRACKER_REDIS_CLUSTER (false). */
+  redisCluster: boolean;
   /** Default: DATABASE_URL. */
   databaseUrl: string;
   /** Default: LLM_TRACKER_QUEUE. */
   queueName: string;
+  /** BullMQ key prefix. Default: LLM_TRACKER_QUEUE_PREFIX (`bull`). */
+  queuePrefix: string;
   /** Most events per INSERT. Default: LLM_TRACKER_BATCH_SIZE (2000). */
   batchSize: number;
   /** Longest wait before a partial batch is written, in ms. Default: LLM_TRACKER_FLUSH_MS (50). */
@@ -157,12 +161,14 @@ async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal:
 /** Starts consuming; resolves once migrations are applied and the BullMQ worker is running. */
 export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
   const needsSettings = [
-    options.redisUrl, options.databaseUrl, options.queueName, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
+    options.redisUrl, options.redisCluster, options.databaseUrl, options.queueName, options.queuePrefix, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
   ].some((v) => v === undefined);
   const settings = needsSettings ? getTrackerSettings() : undefined;
   const redisUrl = options.redisUrl ?? settings!.redisUrl;
   const databaseUrl = options.databaseUrl ?? settings!.databaseUrl;
+  const redisCluster = options.redisCluster ?? settings!.redisCluster;
   const queueName = options.queueName ?? settings!.queueName;
+  const queuePrefix = options.queuePrefix ?? settings!.queuePrefix;
   const batchSize = options.batchSize ?? settings!.batchSize;
   const flushMs = options.flushMs ?? settings!.flushMs;
   const concurrency = options.concurrency ?? Math.min(1_000, Math.max(100, 2 * Math.ceil(batchSize / settings!.jobSize)));
@@ -174,7 +180,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
   const priceBook = options.priceBook ?? getPriceBook();
 
-  logger.info({ queue: queueName, redis: redactUrl(redisUrl), database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
+  logger.info({ queue: queueName, prefix: queuePrefix, redis: redactUrl(redisUrl), redisCluster, database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
   // Which heap bound holds (a flag, NODE_OPTIONS, or the CLI's capped thread): the memory figures depend on it.
   logger.debug({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, "V8 heap limit");
   if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger, options.signal);
@@ -188,7 +194,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
   // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedisClient({ url: redisUrl, cluster: redisCluster }, { maxRetriesPerRequest: null });
   redis.on("error", () => {}); // reported through the worker's "error" event below
 
   async function processJob(job: Job): Promise<void> {
@@ -224,6 +230,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
 
   const worker = new Worker(queueName, processJob, {
     connection: redis,
+    prefix: queuePrefix,
     concurrency,
     lockDuration: lockDurationMs,
     stalledInterval: options.stalledIntervalMs ?? lockDurationMs,

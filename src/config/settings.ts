@@ -44,6 +44,12 @@ export interface SettingsInput {
   LLM_TRACKER_LOG_LEVEL?: string;
   /** Path of a price file merged over the shipped prices. */
   LLM_TRACKER_PRICES?: string;
+  /** BullMQ key prefix. Default `bull`; a hash tag such as `{llm-tracker}` on a Redis Cluster. */
+  LLM_TRACKER_QUEUE_PREFIX?: string;
+  /** REDIS_URL names one node of a Redis Cluster (connections become cluster clients). Default false. */
+  LLM_TRACKER_REDIS_CLUSTER?: boolean | string;
+  /** Where the stats read (a read replica). Default: DATABASE_URL. */
+  LLM_TRACKER_STATS_DATABASE_URL?: string;
   /** Price overrides by model key (LiteLLM field names), merged over the shipped prices and the price file. */
   LLM_TRACKER_PRICE_OVERRIDES?: Record<string, Record<string, unknown>> | string;
   /** Azure deployment name → model it serves (e.g. `{ "prod-chat": "gpt-4o-mini" }`), for pricing. */
@@ -93,6 +99,7 @@ export const DEFAULTS = {
   rollupCompactMs: 10_000,
   httpPort: 9464,
   logLevel: "info",
+  queuePrefix: "bull",
 } as const;
 
 const KEYS = [
@@ -117,6 +124,9 @@ const KEYS = [
   "LLM_TRACKER_PRICES",
   "LLM_TRACKER_PRICE_OVERRIDES",
   "LLM_TRACKER_AZURE_DEPLOYMENTS",
+  "LLM_TRACKER_QUEUE_PREFIX",
+  "LLM_TRACKER_REDIS_CLUSTER",
+  "LLM_TRACKER_STATS_DATABASE_URL",
 ] as const satisfies readonly (keyof SettingsInput)[];
 
 let configured: SettingsInput = {};
@@ -200,6 +210,23 @@ const url = z.string().refine((s) => URL.canParse(s), "must be a URL");
 const secret = z.string().min(1);
 const maxTokens = intFrom(1, 10_000_000);
 const temperature = z.coerce.number().min(0).max(2);
+
+const booleanText = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1")]);
+
+function booleanSetting(key: (typeof KEYS)[number], fallback: boolean): boolean {
+  const value = rawValue(key);
+  return value === undefined ? fallback : parseWith(key, booleanText, value);
+}
+
+/**
+ * The part of a key Redis Cluster hashes: the text between the first `{` and
+ * the first `}` after it, when not empty (the Redis Cluster specification's rule).
+ */
+export function hashTag(key: string): string | undefined {
+  const open = key.indexOf("{");
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
 
 function numberSetting(key: (typeof KEYS)[number], fallback: number, min: number, max: number): number {
   const value = rawValue(key);
@@ -334,8 +361,14 @@ export const getProviderSettings = cachedByGeneration(parseProvider);
 
 export interface TrackerSettings {
   redisUrl: string;
+  /** REDIS_URL is a seed node of a Redis Cluster. */
+  redisCluster: boolean;
   databaseUrl: string;
+  /** Where the stats read; DATABASE_URL unless LLM_TRACKER_STATS_DATABASE_URL says otherwise. */
+  statsDatabaseUrl: string;
   queueName: string;
+  /** BullMQ key prefix; holds a hash tag when redisCluster is true (checked here). */
+  queuePrefix: string;
   spoolDir: string;
   bufferSize: number;
   jobSize: number;
@@ -356,19 +389,30 @@ function parseTracker(): TrackerSettings {
     const value = rawValue(key);
     return value === undefined ? fallback : parseWith(key, schema, value);
   };
-  const handleSignalsRaw = rawValue("LLM_TRACKER_HANDLE_SIGNALS");
   const pricesRaw = rawValue("LLM_TRACKER_PRICES");
+  const databaseUrl = text("DATABASE_URL", DEFAULTS.databaseUrl, url);
+  const redisCluster = booleanSetting("LLM_TRACKER_REDIS_CLUSTER", false);
+  const redisUrl = text("REDIS_URL", DEFAULTS.redisUrl, url);
+  if (redisCluster && !/^\/?0?$/.test(new URL(redisUrl).pathname)) {
+    throw new ConfigError("REDIS_URL", "names a database other than 0, which a Redis Cluster does not have");
+  }
+  const queuePrefix = text("LLM_TRACKER_QUEUE_PREFIX", DEFAULTS.queuePrefix, z.string().regex(/^\S{1,100}$/, "1 to 100 characters, no spaces"));
+  // Redis Cluster refuses a script whose keys live in different slots (CROSSSLOT), and every
+  // BullMQ command is such a script: the prefix's hash tag puts all of a queue's keys in one slot.
+  if (redisCluster && hashTag(queuePrefix) === undefined) {
+    throw new ConfigError("LLM_TRACKER_QUEUE_PREFIX", "needs a hash tag such as {llm-tracker} when LLM_TRACKER_REDIS_CLUSTER is true");
+  }
   return {
-    redisUrl: text("REDIS_URL", DEFAULTS.redisUrl, url),
-    databaseUrl: text("DATABASE_URL", DEFAULTS.databaseUrl, url),
+    redisUrl,
+    redisCluster,
+    databaseUrl,
+    statsDatabaseUrl: text("LLM_TRACKER_STATS_DATABASE_URL", databaseUrl, url),
     queueName: text("LLM_TRACKER_QUEUE", DEFAULTS.queueName, z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")),
+    queuePrefix,
     spoolDir: text("LLM_TRACKER_SPOOL_DIR", DEFAULTS.spoolDir),
     bufferSize: numberSetting("LLM_TRACKER_BUFFER_SIZE", DEFAULTS.bufferSize, 1, 10_000_000),
     jobSize: numberSetting("LLM_TRACKER_JOB_SIZE", DEFAULTS.jobSize, 1, 10_000),
-    handleSignals:
-      handleSignalsRaw === undefined
-        ? true
-        : parseWith("LLM_TRACKER_HANDLE_SIGNALS", z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1")]), handleSignalsRaw),
+    handleSignals: booleanSetting("LLM_TRACKER_HANDLE_SIGNALS", true),
     batchSize: numberSetting("LLM_TRACKER_BATCH_SIZE", DEFAULTS.batchSize, 1, 100_000),
     flushMs: numberSetting("LLM_TRACKER_FLUSH_MS", DEFAULTS.flushMs, 0, 600_000),
     rollupCompactMs: numberSetting("LLM_TRACKER_ROLLUP_COMPACT_MS", DEFAULTS.rollupCompactMs, 0, 86_400_000),

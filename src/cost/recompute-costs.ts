@@ -3,7 +3,7 @@
 // in short transactions; the rollup follows each UPDATE through its trigger.
 import type { Sql } from "postgres";
 import { parseDateRange, type DateInput, type DateRange } from "../query/date-range.js";
-import { statsSql } from "../query/query-connection.js";
+import { primarySql } from "../query/query-connection.js";
 import type { QueryOptions } from "../query/query-options.js";
 import { inRange, runStatsQuery } from "../query/query-sql.js";
 import { getPriceBook, type PriceBook } from "./price-book.js";
@@ -44,7 +44,8 @@ export async function recomputeCosts(startDate?: DateInput, endDate?: DateInput,
   const chunkSize = options.chunkSize ?? 1_000;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError("recomputeCosts: options.chunkSize must be a positive integer");
   const book = options.priceBook ?? getPriceBook();
-  const sql = statsSql(options.db);
+  // It writes: the primary (DATABASE_URL), never the stats replica.
+  const sql = primarySql(options.db);
   const result: RecomputeCostsResult = { rows_repriced: 0, rows_changed: 0, unpriced_calls: 0, price_version: book.version };
 
   let cursor: Cursor | undefined;

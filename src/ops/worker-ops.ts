@@ -1,8 +1,8 @@
 // Everything operators see of a running worker, in one owner: the metrics, the
 // /healthz + /metrics server, and the small Redis and Postgres clients its checks use.
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { createConnection } from "../db/connection.js";
+import { createRedisClient } from "../redis/redis-client.js";
 import { postgresCheck, redisCheck, runningCheck } from "./health-checks.js";
 import { startHealthServer, type HealthServer } from "./health-server.js";
 import { withTimeout } from "../with-timeout.js";
@@ -10,8 +10,12 @@ import { createWorkerMetrics, type WorkerObserver } from "./worker-metrics.js";
 
 export interface WorkerOpsOptions {
   redisUrl: string;
+  /** `redisUrl` names a node of a Redis Cluster. Default false. */
+  redisCluster?: boolean;
   databaseUrl: string;
   queueName: string;
+  /** BullMQ key prefix the queue gauges read under. Default `bull`. */
+  queuePrefix?: string;
   spoolDir: string;
   /** `LLM_TRACKER_HTTP_PORT`: 0 means no HTTP server (metrics are still counted). */
   httpPort: number;
@@ -37,9 +41,9 @@ export interface WorkerOps {
 export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerOps> {
   const checkTimeoutMs = options.checkTimeoutMs ?? 2_000;
   // One retry per command: a check that waits longer is timed out and reported anyway.
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient({ url: options.redisUrl, cluster: options.redisCluster ?? false }, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {}); // reported by /healthz; the worker logs its own connection errors
-  const queue = new Queue(options.queueName, { connection: redis });
+  const queue = new Queue(options.queueName, { connection: redis, prefix: options.queuePrefix ?? "bull" });
   queue.on("error", () => {});
   const database = createConnection(options.databaseUrl, { max: 1, connectTimeoutSeconds: 5, idleTimeoutSeconds: 60, applicationName: "llm-tracker-health" });
   const metrics = createWorkerMetrics({ queue, spoolDir: options.spoolDir, queueTimeoutMs: checkTimeoutMs });

@@ -11,8 +11,9 @@ export interface QueryOptions {
   /**
    * Database to query: a postgres.js client (`postgres(url)`, without a column
    * `transform`) or a connection from `createConnection()`. It stays open; its
-   * owner closes it. Default: one shared pool for `DATABASE_URL` / `configure()`,
-   * closed by `close()`.
+   * owner closes it. Default: a shared pool, closed by `close()`, for
+   * `LLM_TRACKER_STATS_DATABASE_URL` (a read replica; `DATABASE_URL` when unset)
+   * — except `recomputeCosts`, which writes and uses `DATABASE_URL`.
    */
   db?: StatsDatabase;
 }

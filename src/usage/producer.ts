@@ -4,19 +4,23 @@
 // when the buffer is full or the process must stop. Every event ends queued,
 // spooled, or counted and logged as lost.
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { createLogger, redactUrl, type Logger } from "../logger.js";
 import { withTimeout } from "../with-timeout.js";
+import type { RedisClient } from "../redis/redis-client.js";
 import { createProducerConnection } from "./producer-connection.js";
 import { Spool, type ClaimedSpoolFile } from "./spool.js";
 import type { UsageEvent } from "./usage-event.js";
 import { groupEvents, usageJob, type UsageJob } from "./usage-jobs.js";
 
 export interface UsageProducerOptions {
-  /** Where the queue lives. */
+  /** Where the queue lives: a server, or with `redisCluster` one node of a Redis Cluster. */
   redisUrl: string;
+  /** `redisUrl` names a node of a Redis Cluster. Default false. */
+  redisCluster?: boolean;
   /** BullMQ queue name. */
   queueName: string;
+  /** BullMQ key prefix (a hash tag such as `{llm-tracker}` on a cluster). Default `bull`. */
+  queuePrefix?: string;
   /** Spool directory for events that can not reach Redis. */
   spoolDir: string;
   /** Events held in memory before the oldest are spilled to the spool. Default 10000. */
@@ -65,7 +69,7 @@ interface FlushWaiter {
 export class UsageProducer {
   private readonly options: Required<Omit<UsageProducerOptions, "logger">>;
   private readonly logger: Logger;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private queue: Queue;
   private readonly spool: Spool;
 
@@ -95,7 +99,9 @@ export class UsageProducer {
   constructor(options: UsageProducerOptions) {
     this.options = {
       redisUrl: options.redisUrl,
+      redisCluster: options.redisCluster ?? false,
       queueName: options.queueName,
+      queuePrefix: options.queuePrefix ?? "bull",
       spoolDir: options.spoolDir,
       bufferSize: options.bufferSize ?? 10_000,
       jobSize: options.jobSize ?? 100,
@@ -106,7 +112,7 @@ export class UsageProducer {
     };
     this.logger = (options.logger ?? createLogger("info")).child({ component: "usage-producer", queue: options.queueName });
     this.spool = new Spool({ dir: options.spoolDir });
-    this.connection = createProducerConnection(options.redisUrl, {
+    this.connection = createProducerConnection({ url: options.redisUrl, cluster: this.options.redisCluster }, {
       commandTimeoutMs: this.options.sendTimeoutMs,
       maxReconnectDelayMs: this.options.maxRetryDelayMs,
     });
@@ -201,7 +207,7 @@ export class UsageProducer {
   // ---------- sending ----------
 
   private createQueue(): Queue {
-    const queue = new Queue(this.options.queueName, { connection: this.connection });
+    const queue = new Queue(this.options.queueName, { connection: this.connection, prefix: this.options.queuePrefix });
     queue.on("error", (error: Error) => this.noteRedisAway(error));
     return queue;
   }

@@ -7,6 +7,7 @@ const ENV_KEYS = [
   "LLM_PROVIDER", "OPENAI_CONFIG", "AZURE_OPENAI_CONFIG", "GEMINI_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL",
   "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OPENAI_API_VERSION", "GEMINI_API_KEY", "REDIS_URL", "DATABASE_URL",
   "LLM_TRACKER_QUEUE", "LLM_TRACKER_BATCH_SIZE", "LLM_TRACKER_HANDLE_SIGNALS", "LLM_TIMEOUT_MS",
+  "LLM_TRACKER_QUEUE_PREFIX", "LLM_TRACKER_REDIS_CLUSTER", "LLM_TRACKER_STATS_DATABASE_URL",
 ];
 let saved: Record<string, string | undefined> = {};
 
@@ -115,7 +116,8 @@ describe("provider settings", () => {
 describe("tracker settings", () => {
   it("has a default for every key", () => {
     expect(getTrackerSettings()).toEqual({
-      redisUrl: DEFAULTS.redisUrl, databaseUrl: DEFAULTS.databaseUrl, queueName: DEFAULTS.queueName, spoolDir: DEFAULTS.spoolDir,
+      redisUrl: DEFAULTS.redisUrl, redisCluster: false, databaseUrl: DEFAULTS.databaseUrl, statsDatabaseUrl: DEFAULTS.databaseUrl,
+      queueName: DEFAULTS.queueName, queuePrefix: "bull", spoolDir: DEFAULTS.spoolDir,
       bufferSize: DEFAULTS.bufferSize, jobSize: DEFAULTS.jobSize, handleSignals: true, batchSize: DEFAULTS.batchSize,
       flushMs: DEFAULTS.flushMs, rollupCompactMs: DEFAULTS.rollupCompactMs, httpPort: DEFAULTS.httpPort, logLevel: DEFAULTS.logLevel, pricesPath: undefined,
       priceOverrides: undefined, azureDeployments: {},
@@ -136,5 +138,40 @@ describe("tracker settings", () => {
     const bad = configError(() => getTrackerSettings());
     expect(bad.key).toBe("DATABASE_URL");
     expect(bad.message).not.toContain("hunter2");
+  });
+
+  it("reads the stats from DATABASE_URL unless LLM_TRACKER_STATS_DATABASE_URL names a replica", () => {
+    process.env.DATABASE_URL = "postgres://writer@primary:5432/llm_tracker";
+    expect(getTrackerSettings()).toMatchObject({ databaseUrl: process.env.DATABASE_URL, statsDatabaseUrl: process.env.DATABASE_URL });
+    configure({ LLM_TRACKER_STATS_DATABASE_URL: "postgres://reader@replica:5432/llm_tracker" });
+    expect(getTrackerSettings()).toMatchObject({ databaseUrl: process.env.DATABASE_URL, statsDatabaseUrl: "postgres://reader@replica:5432/llm_tracker" });
+    configure({ LLM_TRACKER_STATS_DATABASE_URL: "not a url" });
+    expect(configError(() => getTrackerSettings()).key).toBe("LLM_TRACKER_STATS_DATABASE_URL");
+  });
+
+  it("takes a queue prefix, and on a Redis Cluster only one holding a hash tag", () => {
+    process.env.LLM_TRACKER_QUEUE_PREFIX = "{llm-tracker}";
+    expect(getTrackerSettings()).toMatchObject({ queuePrefix: "{llm-tracker}", redisCluster: false });
+    configure({ LLM_TRACKER_REDIS_CLUSTER: "true" });
+    expect(getTrackerSettings()).toMatchObject({ queuePrefix: "{llm-tracker}", redisCluster: true });
+    for (const prefix of ["bull", "{}", "llm-tracker}", "a{b"]) {
+      configure({ LLM_TRACKER_QUEUE_PREFIX: prefix });
+      expect(configError(() => getTrackerSettings()).message).toBe(
+        "LLM_TRACKER_QUEUE_PREFIX: needs a hash tag such as {llm-tracker} when LLM_TRACKER_REDIS_CLUSTER is true",
+      );
+    }
+    configure({ LLM_TRACKER_QUEUE_PREFIX: "x{tenant-1}y" });
+    expect(getTrackerSettings().queuePrefix).toBe("x{tenant-1}y");
+    configure({ LLM_TRACKER_QUEUE_PREFIX: "has space" });
+    expect(configError(() => getTrackerSettings()).key).toBe("LLM_TRACKER_QUEUE_PREFIX");
+  });
+
+  it("refuses a Redis database other than 0 on a cluster, which has only database 0", () => {
+    configure({ LLM_TRACKER_REDIS_CLUSTER: true, LLM_TRACKER_QUEUE_PREFIX: "{t}", REDIS_URL: "redis://:hunter2@node-1:7000/3" });
+    const bad = configError(() => getTrackerSettings());
+    expect(bad.message).toBe("REDIS_URL: names a database other than 0, which a Redis Cluster does not have");
+    expect(bad.message).not.toContain("hunter2");
+    configure({ REDIS_URL: "redis://node-1:7000/0" });
+    expect(getTrackerSettings().redisUrl).toBe("redis://node-1:7000/0");
   });
 });

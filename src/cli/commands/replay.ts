@@ -3,6 +3,7 @@
 import { Queue } from "bullmq";
 import { getTrackerSettings } from "../../config/settings.js";
 import { redactUrl } from "../../logger.js";
+import { createRedisClient } from "../../redis/redis-client.js";
 import { replaySpoolFiles } from "../../usage/producer.js";
 import { Spool } from "../../usage/spool.js";
 import { EXIT, type CliCommand } from "../cli-command.js";
@@ -15,7 +16,8 @@ const replayCommand: CliCommand = {
     "Claims every replayable file in LLM_TRACKER_SPOOL_DIR (sealed files, and files",
     "of processes that are gone), queues its events on LLM_TRACKER_QUEUE at REDIS_URL",
     "and deletes the file. Files are claimed by atomic rename, so running this while",
-    "producers replay too never queues a file twice.",
+    "producers replay too never queues a file twice. LLM_TRACKER_QUEUE_PREFIX and",
+    "LLM_TRACKER_REDIS_CLUSTER say where the queue's keys are, as for the worker.",
     "",
     "  --failed   also move the queue's failed jobs back to waiting, so the worker",
     "             tries them again (after fixing what made them fail)",
@@ -27,8 +29,10 @@ const replayCommand: CliCommand = {
       return EXIT.usage;
     }
     const settings = getTrackerSettings();
-    const queue = new Queue(settings.queueName, { connection: { url: settings.redisUrl, maxRetriesPerRequest: 1, enableOfflineQueue: false } });
-    queue.on("error", () => {}); // reported through the awaited calls below
+    const redis = createRedisClient({ url: settings.redisUrl, cluster: settings.redisCluster }, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    redis.on("error", () => {}); // reported through the awaited calls below
+    const queue = new Queue(settings.queueName, { connection: redis, prefix: settings.queuePrefix });
+    queue.on("error", () => {});
     try {
       await withDeadline(queue.waitUntilReady(), 10_000, `Redis at ${redactUrl(settings.redisUrl)} did not answer`);
       const spool = new Spool({ dir: settings.spoolDir });
@@ -43,6 +47,7 @@ const replayCommand: CliCommand = {
       return EXIT.ok;
     } finally {
       await queue.close().catch(() => {});
+      redis.disconnect();
     }
   },
 };

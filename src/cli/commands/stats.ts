@@ -69,7 +69,7 @@ const HELP = [
   "       llm-tracker stats over-time --bucket hour|day --from DATE --to DATE [--group-by model|user|node] [--limit N] [--tz ZONE] [--json]",
   "       llm-tracker stats failures [--limit N] [--from DATE] [--to DATE] [--tz ZONE] [--json]",
   "",
-  "Reads usage figures from DATABASE_URL.",
+  "Reads usage figures from LLM_TRACKER_STATS_DATABASE_URL (a read replica), or DATABASE_URL when unset.",
   "",
   "  --from DATE         start, inclusive: 2026-03-01 (midnight in --tz) or an ISO date-time",
   "  --to DATE           end: a date-only value includes that whole day; a date-time is exclusive",

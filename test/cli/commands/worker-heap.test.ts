@@ -31,7 +31,7 @@ describe("llm-tracker worker's heap", () => {
   const env = () => ({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_LOG_LEVEL: "debug" });
 
   it("is capped near 128 MB when node got no heap flag, and SIGTERM still stops it cleanly", async () => {
-    const worker = spawnWorker(env());
+    const worker = spawnWorker(env(), [], { heapFlag: false });
     const limit = await waitFor(() => heapLimitMb(worker.output()), 30_000, "the heap limit line");
     // V8's limit is the old-generation cap plus the young generation's semi-spaces.
     expect(limit).toBeGreaterThanOrEqual(128);
@@ -43,7 +43,7 @@ describe("llm-tracker worker's heap", () => {
   });
 
   it("keeps the heap size a deployment chose through NODE_OPTIONS", async () => {
-    const worker = spawnWorker({ ...env(), NODE_OPTIONS: "--max-old-space-size=300" });
+    const worker = spawnWorker({ ...env(), NODE_OPTIONS: "--max-old-space-size=300" }, [], { heapFlag: false });
     const limit = await waitFor(() => heapLimitMb(worker.output()), 30_000, "the heap limit line");
     expect(limit).toBeGreaterThanOrEqual(300);
     worker.child.kill("SIGTERM");
@@ -51,7 +51,7 @@ describe("llm-tracker worker's heap", () => {
   });
 
   it("stops with exit code 0 when SIGINT arrives while it is still starting", async () => {
-    const worker = spawnWorker({ ...env(), DATABASE_URL: "postgres://postgres@127.0.0.1:1/never" });
+    const worker = spawnWorker({ ...env(), DATABASE_URL: "postgres://postgres@127.0.0.1:1/never" }, [], { heapFlag: false });
     await waitFor(() => worker.output().includes("usage worker starting"), 30_000, "worker starting");
     worker.child.kill("SIGINT");
     expect(await worker.exited).toEqual({ code: 0, signal: null });

@@ -1,4 +1,6 @@
-// Runs `llm-tracker worker` (the real CLI entry, through tsx) as a child process the test can signal.
+// Runs `llm-tracker worker` (the real CLI entry, through tsx) as a child process the test can signal,
+// with the heap flag it is deployed with (`npm start`, the Docker image), so the worker runs on the
+// process's main thread; test/cli/commands/worker-heap.test.ts covers the capped thread used without it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -12,8 +14,9 @@ export interface WorkerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "worker", ...args], {
+export function spawnWorker(env: Record<string, string>, args: string[] = [], { heapFlag = true } = {}): WorkerProcess {
+  const nodeArgs = heapFlag ? ["--max-old-space-size=128"] : [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", CLI, "worker", ...args], {
     env: { ...process.env, LLM_TRACKER_LOG_LEVEL: "info", LLM_TRACKER_HTTP_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
