@@ -73,5 +73,19 @@ npx --no-install llm-tracker --help | head -n 3
 db="llmt_pack_smoke_$$"
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" npx --no-install llm-tracker migrate
 psql -h 127.0.0.1 -U postgres -d "$db" -tAc "select count(*) from llm_tracker_usage" | grep -qx 0
+
+# The dashboard serves its page, its scripts and Chart.js from the installed package.
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" ./node_modules/.bin/llm-tracker dashboard --port 0 > dashboard.log 2>&1 &
+dashboard_pid=$!
+for _ in $(seq 1 100); do grep -q "llm-tracker dashboard: http" dashboard.log && break; sleep 0.1; done
+url="$(grep -o 'http://[^ ]*' dashboard.log | head -n 1)"
+for path in "" assets/dashboard.js assets/chart.umd.min.js api/summary; do curl -fsS -o "fetched-${path//\//-}" "${url}${path}"; done
+grep -q '<title>llm-tracker' fetched-
+grep -q 'import' fetched-assets-dashboard.js
+grep -q 'Chart.js v4' fetched-assets-chart.umd.min.js
+grep -q '"total_calls":0' fetched-api-summary
+kill "$dashboard_pid"
+wait "$dashboard_pid" || true
+echo "pack smoke: dashboard serves its page from the package"
 psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database \"$db\" with (force)"
 echo "pack smoke: passed"

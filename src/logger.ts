@@ -17,3 +17,9 @@ export function redactUrl(raw: string): string {
     return "(unparseable URL)";
   }
 }
+
+/** An error as one short line for a log or an HTTP answer, with any `user:password@` in a URL blanked out. */
+export function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  return message.replace(/\/\/[^\s/@]*@/g, "//***@").split("\n")[0]!.slice(0, 300);
+}

@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   worker: async () => (await import("./commands/worker.js")).default,
   replay: async () => (await import("./commands/replay.js")).default,
   stats: async () => (await import("./commands/stats.js")).default,
+  dashboard: async () => (await import("./commands/dashboard.js")).default,
 };
 
 async function usage(): Promise<string> {

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { describeError } from "../logger.js";
 import { withTimeout } from "../with-timeout.js";
 
 /** Resolves (or returns) when the thing it checks is fine; throws when it is not. */
@@ -54,7 +55,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, 500, "text/plain; charset=utf-8", `${describe(error)}\n`);
+      if (!response.headersSent) send(response, 500, "text/plain; charset=utf-8", `${describeError(error)}\n`);
       else response.destroy();
     });
   });
@@ -113,7 +114,7 @@ export async function runChecks(checks: Record<string, HealthCheck>, timeoutMs: 
         await withTimeout(Promise.resolve().then(check), timeoutMs);
         return [name, { ok: true, ms: elapsed(started) }];
       } catch (error) {
-        return [name, { ok: false, ms: elapsed(started), error: describe(error) }];
+        return [name, { ok: false, ms: elapsed(started), error: describeError(error) }];
       }
     }),
   );
@@ -128,10 +129,4 @@ function send(response: ServerResponse, status: number, contentType: string, bod
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
-}
-
-/** An error as one short line, with any `user:password@` in a URL blanked out. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message || error.name : String(error);
-  return message.replace(/\/\/[^\s/@]*@/g, "//***@").split("\n")[0]!.slice(0, 300);
 }
