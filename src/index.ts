@@ -1,12 +1,29 @@
 // The package entry `llm-tracker`: configuration, the tracked call, the plain
 // client, the producer's flush/shutdown, error classes and types.
 export { configure, type SettingsInput, type OpenAIConfigInput, type AzureOpenAIConfigInput, type GeminiConfigInput } from "./config/settings.js";
-export { LLMTracker, type CallAndTrackOptions, type CallAndTrackResult } from "./usage/tracker.js";
+export { LLMTracker, type CallAndTrackOptions, type CallAndTrackResult, type StreamAndTrackOptions } from "./usage/tracker.js";
+export type { TrackedStream, StreamAndTrackResult } from "./usage/tracked-stream.js";
 export type { RecordOptions } from "./usage/record-input.js";
 export type { TrackingState } from "./usage/build-event.js";
 export { flush, shutdown } from "./usage/default-producer.js";
 export { UsageProducer, type UsageProducerOptions, type ProducerStats } from "./usage/producer.js";
 export { getLlmService } from "./providers/get-llm-service.js";
-export { LLMTrackerError, ConfigError, EmptyMessagesError, EmptyResponseError, InvalidInputError } from "./errors/index.js";
-export type { ChatMessage, ChatRequest, ChatResult, ChatRole, LlmService, ProviderName, Usage } from "./providers/types.js";
+export { LLMTrackerError, ConfigError, EmptyMessagesError, EmptyResponseError, InvalidInputError, StreamInterruptedError, type StreamInterruption } from "./errors/index.js";
+export type {
+  AssistantMessage,
+  AssistantToolCall,
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  ChatRole,
+  FunctionTool,
+  LlmService,
+  ProviderName,
+  SystemMessage,
+  ToolCall,
+  ToolChoice,
+  ToolMessage,
+  Usage,
+  UserMessage,
+} from "./providers/types.js";
 export type { UsageEvent } from "./usage/usage-event.js";

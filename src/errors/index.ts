@@ -3,3 +3,4 @@ export { ConfigError } from "./config-error.js";
 export { EmptyMessagesError } from "./empty-messages-error.js";
 export { EmptyResponseError } from "./empty-response-error.js";
 export { InvalidInputError } from "./invalid-input-error.js";
+export { StreamInterruptedError, type StreamInterruption } from "./stream-interrupted-error.js";

@@ -4,5 +4,7 @@ import type { ChatOutcome, ChatRequest, ChatResult } from "./types.js";
 
 export function chatResultOf(outcome: ChatOutcome, request: ChatRequest): ChatResult {
   if (outcome.content === null) throw new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content");
-  return request.rawResponse ? { content: outcome.content, usage: outcome.usage, raw: outcome.raw } : { content: outcome.content, usage: outcome.usage };
+  const result: ChatResult = { content: outcome.content, usage: outcome.usage, toolCalls: outcome.toolCalls };
+  if (request.rawResponse) result.raw = outcome.raw;
+  return result;
 }

@@ -3,6 +3,7 @@
 // process hooks that flush it on SIGTERM, SIGINT, beforeExit and exit.
 import { getTrackerSettings, onConfigurationChange, type TrackerSettings } from "../config/settings.js";
 import { createLogger } from "../logger.js";
+import { interruptOpenStreams, openStreamCount } from "./open-streams.js";
 import { UsageProducer } from "./producer.js";
 
 let current: { producer: UsageProducer; key: string } | undefined;
@@ -47,13 +48,21 @@ export function getDefaultProducer(): UsageProducer {
   return producer;
 }
 
-/** Resolves once every event handed over so far is queued or spooled. */
+/**
+ * Resolves once every event handed over so far is queued or spooled. A tracked stream still
+ * open has not handed its event over yet (it may still finish); shutdown() and the process
+ * hooks end such streams.
+ */
 export async function flush(): Promise<void> {
   await current?.producer.flush();
 }
 
-/** Flushes and closes the producer's connections; a later call builds a new producer. */
+/**
+ * Ends the tracked streams still open (each records its event as ended early by shutdown()),
+ * then flushes and closes the producer's connections; a later call builds a new producer.
+ */
 export async function shutdown(): Promise<void> {
+  interruptOpenStreams("shutdown");
   const retiring = current;
   current = undefined;
   await retiring?.producer.shutdown();
@@ -69,6 +78,9 @@ export async function shutdown(): Promise<void> {
  *   flush's work keeps the loop alive, and the next beforeExit finds nothing left.
  * - exit (including process.exit()): whatever is still held is written to the
  *   spool synchronously, so an exiting process loses nothing it handed over.
+ * - Tracked streams still open when the process is going down (a signal we re-raise,
+ *   beforeExit, exit) are ended first, so their events are handed over with the rest;
+ *   when the application handles the signal itself, its streams may still finish.
  */
 function installProcessHooks(): void {
   if (hooksInstalled) return;
@@ -82,6 +94,7 @@ function installProcessHooks(): void {
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
     };
+    if (!othersListen) interruptOpenStreams("process_exit");
     if (!producer) return reRaise();
     void producer.flush().then(reRaise, reRaise);
   };
@@ -89,11 +102,14 @@ function installProcessHooks(): void {
   process.on("SIGINT", onSignal);
 
   process.on("beforeExit", () => {
+    // Nothing is left to run: an open stream can not receive another chunk.
+    if (openStreamCount() > 0) interruptOpenStreams("process_exit");
     const producer = current?.producer;
     if (producer && producer.stats().buffered > 0) void producer.flush();
   });
 
   process.on("exit", () => {
+    interruptOpenStreams("process_exit");
     current?.producer.spillSync("process exiting");
   });
 }

@@ -1,57 +1,30 @@
 // LLMTracker: calls the configured provider and records one usage event per
 // call that reached it (success or not), through the background producer.
 import { getProviderSettings } from "../config/settings.js";
-import { EmptyMessagesError } from "../errors/empty-messages-error.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
-import { getLlmService } from "../providers/get-llm-service.js";
-import type { ChatMessage, LlmService, Usage } from "../providers/types.js";
-import { buildUsageEvent, type TrackingState } from "./build-event.js";
-import { getDefaultProducer } from "./default-producer.js";
-import { describeError } from "./error-message.js";
+import { InvalidInputError } from "../errors/invalid-input-error.js";
+import { buildUsageEvent, type EventParts } from "./build-event.js";
+import { type CallContext, recordRefusedCall } from "./call-events.js";
+import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
+import { checkChatRequest } from "./check-request.js";
 import { parseRecordInput, type RecordOptions } from "./record-input.js";
-import type { UsageProducer } from "./producer.js";
+import { streamAndTrack } from "./stream-and-track.js";
+import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
+import type { TrackedStream } from "./tracked-stream.js";
 
-export interface CallAndTrackOptions {
-  /** Required, non-empty; each `{ role, content }` with role `system`, `user` or `assistant`. */
-  messages: ChatMessage[];
-  /** Ask for a JSON object answer. Default false. */
-  jsonMode?: boolean;
-  /** Default: the provider config's `max_tokens`. */
-  maxTokens?: number;
-  /** Default: the provider config's `temperature`. */
-  temperature?: number;
-  /** Passed to the provider's response format. */
-  responseFormat?: Record<string, unknown>;
-  /** Stored as `metadata.node_name`. Default `"unknown"`. */
-  nodeName?: string;
-  /** `user_id`, `source_type`, `source_task_id`, `source_path`, `metadata`. */
-  state?: TrackingState;
-}
-
-export interface CallAndTrackResult {
-  content: string;
-  usage: Usage;
-}
-
-/** Where the tracker gets its provider client and producer; the defaults follow configure(). */
-export interface TrackerDependencies {
-  service: () => LlmService;
-  producer: () => UsageProducer;
-}
-
-const defaults: TrackerDependencies = { service: getLlmService, producer: getDefaultProducer };
+export type { TrackerDependencies } from "./tracker-dependencies.js";
+export type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
 
 /** Calls the provider and records the call; see `LLMTracker.callAndTrack`. */
-export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDependencies = defaults): Promise<CallAndTrackResult> {
-  if (!Array.isArray(options?.messages) || options.messages.length === 0) throw new EmptyMessagesError();
+export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDependencies = defaultDependencies): Promise<CallAndTrackResult> {
+  checkChatRequest(options?.messages, options?.tools, options?.toolChoice);
   const service = deps.service();
   const settings = getProviderSettings();
   // Resolved before the provider call: a bad queue setting (ConfigError) must
   // fail before tokens are spent, never after the caller's answer arrived.
   const producer = deps.producer();
-  const createdAt = new Date();
+  const context: CallContext = { createdAt: new Date(), provider: service.provider, nodeName: options.nodeName, state: options.state, streamed: false, operation: "chat" };
   const started = performance.now();
-  const common = { createdAt, provider: service.provider, nodeName: options.nodeName, state: options.state };
 
   let outcome;
   try {
@@ -61,43 +34,35 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
       temperature: options.temperature,
       jsonMode: options.jsonMode,
       responseFormat: options.responseFormat,
+      tools: options.tools,
+      toolChoice: options.toolChoice,
     });
   } catch (error) {
-    const latencyMs = performance.now() - started;
-    producer.push(
-      buildUsageEvent({
-        ...common,
-        latencyMs,
-        usage: { model: settings.model, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 },
-        usageReported: false,
-        deployment: settings.provider === "azure_openai" ? settings.deployment : null,
-        success: false,
-        error: describeError(error, [settings.apiKey]),
-      }),
-    );
+    // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
+    if (error instanceof InvalidInputError) throw error;
+    recordRefusedCall(producer, context, settings, error, performance.now() - started);
     throw error;
   }
 
   const latencyMs = performance.now() - started;
-  const empty = outcome.content === null || outcome.content === "";
-  const emptyError = empty ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
-  producer.push(
-    buildUsageEvent({
-      ...common,
-      latencyMs,
-      usage: outcome.usage,
-      usageReported: outcome.usageReported,
-      deployment: outcome.deployment ?? null,
-      success: !emptyError,
-      error: emptyError ? `${emptyError.message} (${emptyError.reason})` : null,
-    }),
-  );
+  const emptyError = outcome.content === null ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
+  const parts: EventParts = {
+    ...context,
+    latencyMs,
+    usage: outcome.usage,
+    usageReported: outcome.usageReported,
+    deployment: outcome.deployment ?? null,
+    success: !emptyError,
+    error: emptyError ? `${emptyError.message} (${emptyError.reason})` : null,
+    timeToFirstTokenMs: null,
+  };
+  producer.push(buildUsageEvent(parts));
   if (emptyError) throw emptyError;
-  return { content: outcome.content as string, usage: outcome.usage };
+  return { content: outcome.content as string, usage: outcome.usage, toolCalls: outcome.toolCalls };
 }
 
 /** Records a call made some other way; see `LLMTracker.record`. */
-export function record(options: RecordOptions, deps: Pick<TrackerDependencies, "producer"> = defaults): string {
+export function record(options: RecordOptions, deps: Pick<TrackerDependencies, "producer"> = defaultDependencies): string {
   const input = parseRecordInput(options, () => safeApiKey());
   const event = buildUsageEvent(input);
   deps.producer().push(event);
@@ -112,22 +77,32 @@ function safeApiKey(): string | undefined {
   }
 }
 
-/** The tracked-call API: `LLMTracker.callAndTrack(options)` and `LLMTracker.record(options)`. */
+/** The tracked-call API: `LLMTracker.callAndTrack`, `LLMTracker.streamAndTrack` and `LLMTracker.record`. */
 export const LLMTracker = {
   /**
    * Calls the configured provider and records one usage event.
    * Throws `EmptyMessagesError` (no call, nothing recorded) for empty `messages`,
-   * `EmptyResponseError` for an empty answer (recorded as failed, with its usage),
-   * and re-throws the provider's own error object (recorded as failed).
-   * Recording never waits on Redis.
+   * `InvalidInputError` (no call, nothing recorded) for a malformed message or tool,
+   * `EmptyResponseError` for an empty answer (recorded as failed, with its usage; an answer
+   * with tool calls and no text is not empty), and re-throws the provider's own error object
+   * (recorded as failed). Recording never waits on Redis.
    */
   callAndTrack(options: CallAndTrackOptions): Promise<CallAndTrackResult> {
     return callAndTrack(options);
   },
   /**
+   * Opens a streamed call and records one usage event when the stream ends, whichever way it
+   * ends. Resolves once the provider answered with a stream; throws (and records as failed)
+   * what the provider throws before that, like callAndTrack. Iterate the stream for text
+   * deltas, then `await stream.result` for `{ content, usage, toolCalls }`.
+   */
+  streamAndTrack(options: StreamAndTrackOptions): Promise<TrackedStream> {
+    return streamAndTrack(options);
+  },
+  /**
    * Records a call made some other way, synchronously handed to the producer.
-   * Returns the event id (the row's primary key). Throws `InvalidInputError`
-   * naming the field for malformed input; never throws because of Redis.
+   * Returns the event id (the row's primary key). Throws `InvalidInputError` naming
+   * the field for malformed input; never throws because of Redis.
    */
   record(options: RecordOptions): string {
     return record(options);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type FakeProvider, loadFixture, startFakeProvider } from "./fake-provider.js";
+import { type FakeProvider, loadFixture, loadSse, sseEvents, startFakeProvider } from "./fake-provider.js";
+import { waitFor } from "../support/wait-for.js";
 
 describe("fake provider", () => {
   let fake: FakeProvider;
@@ -53,5 +54,62 @@ describe("fake provider", () => {
     } finally {
       await quiet.close();
     }
+  });
+
+  describe("streams", () => {
+    const streamBody = { model: "m", stream: true, stream_options: { include_usage: true } };
+
+    it("serves each streaming route's default SSE body, framed as the provider frames it", async () => {
+      const openai = await post("/v1/chat/completions", streamBody);
+      expect(openai.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      expect(await openai.text()).toBe(loadSse("openai/stream-basic"));
+      const azure = await post("/openai/deployments/dep/chat/completions?api-version=2024-10-21", streamBody);
+      expect(await azure.text()).toBe(loadSse("azure/stream-prompt-filter"));
+      const gemini = await post("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+      expect(gemini.headers.get("content-type")).toBe("text/event-stream");
+      const text = await gemini.text();
+      expect(text).toBe(loadSse("gemini/stream-basic"));
+      expect(text).toContain("\r\n\r\n");
+    });
+
+    it("answers 400 to a streamed chat completion that does not ask for include_usage (unless told not to check)", async () => {
+      const refused = await post("/v1/chat/completions", { model: "m", stream: true });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/stream_options\.include_usage/);
+      const lenient = await startFakeProvider({ requireIncludeUsage: false });
+      try {
+        const served = await fetch(`${lenient.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ stream: true }) });
+        expect(served.status).toBe(200);
+        await served.text();
+      } finally {
+        await lenient.close();
+      }
+    });
+
+    it("splits an SSE body into its events, LF or CRLF framed", () => {
+      expect(sseEvents("data: 1\n\ndata: [DONE]\n\n")).toEqual(["data: 1\n\n", "data: [DONE]\n\n"]);
+      expect(sseEvents("data: {}\r\n\r\ndata: {}\r\n\r\n")).toEqual(["data: {}\r\n\r\n", "data: {}\r\n\r\n"]);
+    });
+
+    it("cut after N events: close ends the response cleanly, drop breaks the connection, stall keeps it open", async () => {
+      const sse = loadSse("openai/stream-basic");
+      const firstTwo = sseEvents(sse).slice(0, 2).join("");
+      fake.enqueue({ stream: { sse, cut: { after: 2, then: "close" } } });
+      expect(await (await post("/v1/chat/completions", streamBody)).text()).toBe(firstTwo);
+
+      fake.enqueue({ stream: { sse, cut: { after: 2, then: "drop" }, eventDelayMs: 5 } });
+      const dropped = await post("/v1/chat/completions", streamBody);
+      await expect(dropped.text()).rejects.toThrow(/terminated/);
+
+      fake.enqueue({ stream: { sse, cut: { after: 2, then: "stall" } } });
+      const stalled = await post("/v1/chat/completions", streamBody);
+      const reader = stalled.body!.getReader();
+      let received = "";
+      while (received.length < firstTwo.length) received += new TextDecoder().decode((await reader.read()).value);
+      expect(received).toBe(firstTwo);
+      expect(fake.openStreams()).toBe(1);
+      await reader.cancel();
+      await waitFor(() => fake.openStreams() === 0, 5_000, "the stalled stream's connection to close");
+    });
   });
 });

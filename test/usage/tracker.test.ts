@@ -47,6 +47,7 @@ function noting(service: LlmService): { service: LlmService; thrown: unknown[] }
     service: {
       provider: service.provider,
       chat: (request) => service.chat(request),
+      openStream: (request) => service.openStream(request),
       complete: async (request) => {
         try {
           return await service.complete(request);
@@ -89,6 +90,7 @@ describe("LLMTracker.callAndTrack", () => {
     expect(result).toEqual({
       content: "Hello! How can I help you today?",
       usage: { model: "gpt-4.1-mini-2025-04-14", prompt_tokens: 19, completion_tokens: 9, total_tokens: 28, cached_tokens: 0, reasoning_tokens: 0 },
+      toolCalls: [],
     });
     const [event, ...rest] = await eventsQueued();
     expect(rest).toEqual([]);

@@ -2,9 +2,10 @@
 import { GoogleGenAI } from "@google/genai";
 import type { GeminiSettings, ProviderSettings } from "../../config/settings.js";
 import { chatResultOf } from "../chat-from-outcome.js";
-import type { ChatOutcome, ChatRequest, ChatResult, LlmService } from "../types.js";
+import type { ChatOutcome, ChatRequest, ChatResult, LlmService, OpenedStream, StreamRequest } from "../types.js";
 import { toGeminiOutcome } from "./gemini-outcome.js";
 import { toGeminiParams } from "./gemini-request.js";
+import { openGeminiStream } from "./gemini-stream.js";
 
 /**
  * @google/genai 2.x retries only when given `retryOptions`, with exponential backoff that
@@ -38,6 +39,10 @@ export class GeminiChatService implements LlmService {
 
   async chat(request: ChatRequest): Promise<ChatResult> {
     return chatResultOf(await this.complete(request), request);
+  }
+
+  openStream(request: StreamRequest): Promise<OpenedStream> {
+    return openGeminiStream(this.client, request, this.settings) as Promise<OpenedStream>;
   }
 }
 

@@ -2,9 +2,10 @@
 import OpenAI from "openai";
 import type { OpenAISettings, ProviderSettings } from "../../config/settings.js";
 import { chatResultOf } from "../chat-from-outcome.js";
-import type { ChatOutcome, ChatRequest, ChatResult, LlmService, ProviderName } from "../types.js";
+import type { ChatOutcome, ChatRequest, ChatResult, LlmService, OpenedStream, ProviderName, StreamRequest } from "../types.js";
 import { type OpenAIDefaults, toOpenAIChatParams } from "./openai-chat-params.js";
 import { toOpenAIOutcome } from "./openai-outcome.js";
+import { openOpenAIStream } from "./openai-stream.js";
 import { refuseLongRetryAfter } from "./refuse-long-retry-after.js";
 
 /** A chat service over any OpenAI-compatible client (OpenAI itself, AzureOpenAI, Azure v1). */
@@ -24,6 +25,10 @@ export class OpenAIChatService implements LlmService {
 
   async chat(request: ChatRequest): Promise<ChatResult> {
     return chatResultOf(await this.complete(request), request);
+  }
+
+  openStream(request: StreamRequest): Promise<OpenedStream> {
+    return openOpenAIStream(this.client, request, this.defaults, this.deployment) as Promise<OpenedStream>;
   }
 }
 

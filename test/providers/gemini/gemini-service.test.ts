@@ -51,6 +51,7 @@ describe("Gemini adapter: what reaches the server", () => {
     expect(result).toEqual({
       content: "Hello! How can I help you today?",
       usage: { model: "gemini-2.0-flash", prompt_tokens: 6, completion_tokens: 9, total_tokens: 15, cached_tokens: 0, reasoning_tokens: 0 },
+      toolCalls: [],
     });
   });
 

@@ -43,6 +43,7 @@ describe("OpenAI adapter: what reaches the server", () => {
     expect(result).toEqual({
       content: "Hello! How can I help you today?",
       usage: { model: "gpt-4.1-mini-2025-04-14", prompt_tokens: 19, completion_tokens: 9, total_tokens: 28, cached_tokens: 0, reasoning_tokens: 0 },
+      toolCalls: [],
     });
   });
 
