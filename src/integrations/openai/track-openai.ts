@@ -1,0 +1,231 @@
+// trackOpenAI: records every chat.completions.create, responses.create and embeddings.create
+// of an OpenAI / AzureOpenAI client, streaming or not, while the SDK's own return values
+// (its APIPromise, its Stream) keep working exactly as they do without the wrapper.
+import { estimatePromptTokens } from "../../estimate/estimate-prompt-tokens.js";
+import { convertEmbeddingsUsage } from "../../providers/openai/convert-embeddings-usage.js";
+import { convertOpenAIUsage } from "../../providers/openai/convert-openai-usage.js";
+import { convertResponsesUsage } from "../../providers/openai/convert-responses-usage.js";
+import { OpenAIStreamAccumulator } from "../../providers/openai/openai-stream-accumulator.js";
+import { ResponsesStreamAccumulator } from "../../providers/openai/responses-stream-accumulator.js";
+import type { ChatMessage, ConvertedUsage, StreamAccumulator, StreamSnapshot } from "../../providers/types.js";
+import { describeError } from "../../usage/error-message.js";
+import { beginTrackedCall, zeroUsageOf, type TrackedCall } from "../../usage/tracked-call.js";
+import type { TrackingContext } from "../../usage/tracking-context.js";
+import { estimateRequestTokens, requestText } from "../prompt-text.js";
+import { trackedChunks } from "../tracked-sdk-stream.js";
+import { azureDeploymentOf, isOpenAIError, openAIProviderOf, secretsOf, type OpenAIClientLike } from "./openai-client-facts.js";
+
+type Kind = "chat" | "responses" | "embeddings";
+type Body = Record<string, unknown> & { model?: unknown; stream?: unknown; stream_options?: { include_usage?: unknown } | null };
+
+/** The parts of openai's APIPromise used here (openai/core/api-promise). */
+interface ApiPromiseLike<T> extends Promise<T> {
+  responsePromise: Promise<unknown>;
+  parsedPromise?: Promise<T>;
+  _thenUnwrap<U>(transform: (data: T) => U): ApiPromiseLike<U>;
+  parse(): Promise<T>;
+  asResponse(): Promise<Response>;
+}
+
+/** The parts of openai's Stream used here (openai/core/streaming). */
+interface StreamLike {
+  controller?: AbortController;
+  [Symbol.asyncIterator](): AsyncIterator<unknown>;
+}
+
+interface Holder {
+  defaults: TrackingContext | undefined;
+}
+
+const trackedClients = new WeakMap<object, Holder>();
+
+function isApiPromise(value: unknown): value is ApiPromiseLike<unknown> {
+  return typeof (value as ApiPromiseLike<unknown> | null)?._thenUnwrap === "function" && (value as ApiPromiseLike<unknown>).responsePromise instanceof Promise;
+}
+
+/**
+ * Tracks an `OpenAI` or `AzureOpenAI` client in place and returns it (same object, same type):
+ * each `chat.completions.create`, `responses.create` and `embeddings.create` (and the SDK
+ * helpers built on them: `chat.completions.parse`, `.stream`, `.runTools`, `responses.parse`,
+ * `responses.stream`) records one usage event, tagged with `defaults` under any `withTracking`
+ * scope. Tracking the same client again replaces its defaults.
+ */
+export function trackOpenAI<Client extends object>(client: Client, defaults?: TrackingContext): Client {
+  const existing = trackedClients.get(client);
+  if (existing) {
+    existing.defaults = defaults;
+    return client;
+  }
+  const holder: Holder = { defaults };
+  trackedClients.set(client, holder);
+  const resources = client as { chat?: { completions?: object }; responses?: object; embeddings?: object };
+  wrapCreate(client, resources.chat?.completions, "chat", holder);
+  wrapCreate(client, resources.responses, "responses", holder);
+  wrapCreate(client, resources.embeddings, "embeddings", holder);
+  return client;
+}
+
+function wrapCreate(client: object, resource: object | undefined, kind: Kind, holder: Holder): void {
+  const target = resource as { create?: (body: unknown, options?: unknown) => unknown } | undefined;
+  const original = target?.create;
+  if (!target || typeof original !== "function") return;
+  const facts = client as OpenAIClientLike;
+  const provider = openAIProviderOf(facts);
+  // An own property on this client's resource: other clients (and the prototype) stay untouched.
+  target.create = function create(this: unknown, body: unknown, options?: unknown): unknown {
+    if (body === null || typeof body !== "object") return original.call(this, body, options);
+    return trackedCreate(client, provider, kind, holder, (sent) => original.call(this, sent, options), body as Body);
+  };
+}
+
+function trackedCreate(client: object, provider: "openai" | "azure_openai", kind: Kind, holder: Holder, send: (body: Body) => unknown, body: Body): unknown {
+  const model = typeof body.model === "string" ? body.model : "";
+  const streamed = kind !== "embeddings" && body.stream === true;
+  const facts = client as OpenAIClientLike;
+  // Before the provider call: who the call is for, the producer, the span (see beginTrackedCall).
+  const call = beginTrackedCall({ provider, operation: kind === "embeddings" ? "embeddings" : "chat", model, deployment: azureDeploymentOf(facts, provider, model), streamed }, holder.defaults);
+  const secrets = secretsOf(facts);
+
+  // A chat stream reports usage only when asked: ask, and keep the usage-only chunk from the caller.
+  const askUsage = kind === "chat" && streamed && body.stream_options?.include_usage !== true;
+  const sent: Body = askUsage ? { ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } } : body;
+
+  let promise: unknown;
+  try {
+    promise = call.run(() => send(sent));
+  } catch (error) {
+    call.abandon(error, secrets); // thrown before anything was sent (the SDK's own argument checks)
+    throw error;
+  }
+
+  const fail = (error: unknown) => call.end({ usage: zeroUsageOf(model), usageReported: false, error: describeError(error, secrets), thrown: error });
+  const onData = (data: unknown): unknown => {
+    try {
+      if (streamed) return trackStream(client, call, kind, body, data, askUsage, secrets);
+      recordAnswer(call, kind, data, model);
+    } catch {
+      // Recording never fails the caller's call.
+    }
+    return data;
+  };
+
+  if (!isApiPromise(promise)) {
+    // Not the openai SDK's own promise (an OpenAI-compatible client of another make): tracked through a plain one.
+    return Promise.resolve(promise).then(onData, (error: unknown) => {
+      fail(error);
+      throw error;
+    });
+  }
+
+  // A request that failed is recorded even when nobody parses it (asResponse(), or never awaited).
+  promise.responsePromise.then(undefined, fail);
+  // _thenUnwrap keeps the APIPromise (withResponse, asResponse, _thenUnwrap for parse()) and
+  // runs `onData` only when the caller parses the body; nothing here reads it early.
+  const wrapped = promise._thenUnwrap(onData);
+  const proto = Object.getPrototypeOf(wrapped) as ApiPromiseLike<unknown>;
+  wrapped.parse = function parse(this: ApiPromiseLike<unknown>) {
+    const parsed = proto.parse.call(this);
+    if (!call.isEnded) parsed.then(undefined, fail);
+    return parsed;
+  };
+  wrapped.asResponse = function asResponse(this: ApiPromiseLike<unknown>) {
+    const response = proto.asResponse.call(this);
+    // withResponse() parses as well (parse() runs first): the parsed body is recorded then.
+    if (!call.isEnded && this.parsedPromise === undefined) void response.then((raw) => recordRawResponse(call, kind, body, raw, model, this), () => {});
+    return response;
+  };
+  return wrapped;
+}
+
+/** The usage of a parsed, non-streamed answer. */
+function recordAnswer(call: TrackedCall, kind: Kind, data: unknown, model: string): void {
+  const answer = data as { model?: unknown; usage?: unknown; status?: unknown; error?: { code?: unknown } | null } | null;
+  const reported = typeof answer?.model === "string" && answer.model !== "" ? answer.model : model;
+  const converted: ConvertedUsage =
+    kind === "chat"
+      ? convertOpenAIUsage(answer?.usage as Parameters<typeof convertOpenAIUsage>[0], reported)
+      : kind === "responses"
+        ? convertResponsesUsage(answer?.usage as Parameters<typeof convertResponsesUsage>[0], reported)
+        : convertEmbeddingsUsage(answer?.usage as Parameters<typeof convertEmbeddingsUsage>[0], reported);
+  const error = kind === "responses" && answer?.status === "failed" ? responseFailedText(String(answer.error?.code ?? "unknown")) : null;
+  call.end({ ...converted, error });
+}
+
+/**
+ * The caller took the raw Response (`asResponse()`) and reads the body itself. A JSON body is
+ * read from a copy for its usage; a stream's body is the caller's alone, so its prompt is
+ * estimated (usage_reported false).
+ */
+async function recordRawResponse(call: TrackedCall, kind: Kind, body: Body, raw: Response, model: string, promise: ApiPromiseLike<unknown>): Promise<void> {
+  if (promise.parsedPromise !== undefined || call.isEnded) return;
+  if (call.description.streamed) {
+    const usage = zeroUsageOf(model);
+    try {
+      usage.prompt_tokens = usage.total_tokens = estimatePrompt(kind, body, model);
+    } catch {
+      // no tokenizer: zeros
+    }
+    return call.end({ usage, usageReported: false, error: null });
+  }
+  try {
+    recordAnswer(call, kind, await raw.clone().json(), model);
+  } catch {
+    call.end({ usage: zeroUsageOf(model), usageReported: false, error: null });
+  }
+}
+
+function responseFailedText(code: string): string {
+  return `the provider ended the response as failed (${code})`;
+}
+
+function responsesFailure(snapshot: StreamSnapshot): string | null {
+  const reason = snapshot.emptyReason;
+  if (reason === null) return null;
+  return responseFailedText(reason.replace(/^(failed|error):/, ""));
+}
+
+// With include_usage the provider sends `usage: null` on every chunk and one extra usage-only
+// chunk (`choices: []`); a caller that did not ask gets neither, as without the wrapper.
+function hideUsageChunk(chunk: unknown): boolean {
+  const c = chunk as { usage?: unknown; choices?: unknown[] };
+  if (c.usage != null && Array.isArray(c.choices) && c.choices.length === 0) return true;
+  if (c.usage === null) delete c.usage;
+  return false;
+}
+
+function trackStream(client: object, call: TrackedCall, kind: Kind, body: Body, data: unknown, askUsage: boolean, secrets: string[]): unknown {
+  const stream = data as StreamLike | null;
+  if (!stream || typeof stream[Symbol.asyncIterator] !== "function") {
+    call.end({ usage: zeroUsageOf(call.description.model), usageReported: false, error: null });
+    return data;
+  }
+  const model = call.description.model;
+  const chunks = trackedChunks(() => stream[Symbol.asyncIterator](), {
+    call,
+    accumulator: (kind === "chat" ? new OpenAIStreamAccumulator(model) : new ResponsesStreamAccumulator(model)) as StreamAccumulator<unknown>,
+    hide: askUsage ? hideUsageChunk : undefined,
+    isProviderError: (error) => isOpenAIError(client, error),
+    aborted: () => stream.controller?.signal.aborted === true,
+    estimatePrompt: () => estimatePrompt(kind, body, model),
+    failureOf: kind === "responses" ? responsesFailure : undefined,
+    secrets,
+  });
+  // The SDK's own Stream class (the caller's copy of openai), so tee(), toReadableStream() and
+  // controller behave as they do on the stream we wrap.
+  const StreamClass = stream.constructor as new (iterator: () => AsyncIterator<unknown>, controller: AbortController | undefined, client: object) => unknown;
+  return new StreamClass(chunks, stream.controller, client);
+}
+
+/** The prompt's tokens as the tokenizer counts them, for a stream that ended before its usage report. */
+function estimatePrompt(kind: Kind, body: Body, model: string): number {
+  if (kind === "chat") {
+    const messages = (Array.isArray(body.messages) ? body.messages : []).map((m: { role?: unknown; content?: unknown; tool_calls?: unknown }) => ({
+      role: m.role,
+      content: requestText(m.content).join("\n"),
+      ...(Array.isArray(m.tool_calls) ? { tool_calls: m.tool_calls } : {}),
+    })) as ChatMessage[];
+    const tools = Array.isArray(body.tools) ? body.tools.filter((tool: { type?: unknown; function?: unknown }) => tool?.type === "function" && tool.function) : undefined;
+    return estimatePromptTokens(messages, tools, model, "openai");
+  }
+  return estimateRequestTokens([body.instructions, body.input, body.tools], model, 3);
+}

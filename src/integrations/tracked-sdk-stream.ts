@@ -1,0 +1,132 @@
+// A provider SDK's own stream, passed through chunk by chunk (the same objects, in order)
+// while a stream accumulator reads them; whichever way the stream ends — finished, provider
+// error, connection lost, the caller's `break`, shutdown, process exit — the call's one event
+// is handed over exactly once.
+import type { StreamInterruption } from "../errors/stream-interrupted-error.js";
+import { StreamInterruptedError } from "../errors/stream-interrupted-error.js";
+import { streamEndUsage } from "../estimate/stream-end-usage.js";
+import type { StreamAccumulator, StreamSnapshot } from "../providers/types.js";
+import { addOpenStream, removeOpenStream, type EndableStream } from "../usage/open-streams.js";
+import { streamEndError } from "../usage/stream-and-track.js";
+import { zeroUsageOf, type TrackedCall } from "../usage/tracked-call.js";
+import { isConnectionLoss, type StreamEnding } from "../usage/tracked-stream.js";
+
+export interface SdkStreamTracking<Chunk> {
+  call: TrackedCall;
+  accumulator: StreamAccumulator<Chunk>;
+  /** A chunk the caller must not see (the usage-only chunk the wrapper asked for). Default none. */
+  hide?: (chunk: Chunk) => boolean;
+  /** Whether a thrown error is the provider's own (an error event in the stream). */
+  isProviderError(error: unknown): boolean;
+  /** Whether the caller aborted the request (the SDK then ends its iteration quietly). */
+  aborted?: () => boolean;
+  /** The prompt's tokens, estimated; called only when the stream ended before any usage report. */
+  estimatePrompt(): number;
+  /** The error text of a stream the provider finished as failed (Responses `response.failed`); null when it did not. */
+  failureOf?: (snapshot: StreamSnapshot) => string | null;
+  /** Credentials to keep out of the error text. */
+  secrets: readonly (string | undefined)[];
+}
+
+/** Records the one end of a wrapped stream; registered while open so that shutdown() and exit can end it. */
+class StreamEndRecorder<Chunk> implements EndableStream {
+  firstTokenMs: number | null = null;
+
+  constructor(private readonly tracking: SdkStreamTracking<Chunk>) {
+    addOpenStream(this);
+  }
+
+  get ended(): boolean {
+    return this.tracking.call.isEnded;
+  }
+
+  interrupt(reason: StreamInterruption): void {
+    this.end({ kind: "failed", cause: reason, error: new StreamInterruptedError(reason) });
+  }
+
+  failed(error: unknown): void {
+    const cause = this.tracking.isProviderError(error) ? "provider_error" : isConnectionLoss(error) ? "connection_lost" : this.tracking.aborted?.() ? "signal_aborted" : "stream_failed";
+    this.end({ kind: "failed", cause, error });
+  }
+
+  /** The SDK's iteration ended without an error: complete only if the provider said so. */
+  atStreamEnd(): void {
+    const snapshot = this.tracking.accumulator.snapshot();
+    if (snapshot.finished) return this.end({ kind: "completed" }, snapshot);
+    if (this.tracking.aborted?.()) return this.end({ kind: "failed", cause: "signal_aborted", error: new Error("the request was aborted") }, snapshot);
+    this.end({ kind: "failed", cause: "connection_closed", error: new StreamInterruptedError("connection_closed") }, snapshot);
+  }
+
+  end(ending: StreamEnding, snapshot: StreamSnapshot = this.tracking.accumulator.snapshot()): void {
+    const { call, secrets } = this.tracking;
+    if (call.isEnded) return;
+    removeOpenStream(this);
+    const model = snapshot.model ?? call.description.model;
+    let counted;
+    try {
+      counted = streamEndUsage(snapshot, this.tracking.estimatePrompt, call.description.model);
+    } catch {
+      counted = { usage: zeroUsageOf(model), usageReported: false }; // no tokenizer: zeros, unreported
+    }
+    const failure = ending.kind === "completed" ? (this.tracking.failureOf?.(snapshot) ?? null) : streamEndError(ending, secrets);
+    call.end({
+      usage: counted.usage,
+      usageReported: counted.usageReported,
+      error: failure,
+      thrown: ending.kind === "failed" ? ending.error : undefined,
+      timeToFirstTokenMs: this.firstTokenMs,
+    });
+  }
+}
+
+/**
+ * Wraps the SDK's chunk iterator. The returned factory is called once per iteration (as the
+ * SDK's own is); the event is recorded whether or not anyone ever iterates (shutdown or exit
+ * records an untouched stream as interrupted).
+ */
+export function trackedChunks<Chunk>(source: () => AsyncIterator<Chunk>, tracking: SdkStreamTracking<Chunk>): () => AsyncGenerator<Chunk, void, undefined> {
+  const recorder = new StreamEndRecorder(tracking);
+  let iterated = false;
+  const { accumulator, hide, call } = tracking;
+  return async function* tracked() {
+    // A second iteration is the SDK's business (it refuses a consumed stream): passed through untracked.
+    if (iterated) return yield* { [Symbol.asyncIterator]: source };
+    iterated = true;
+    let iterator: AsyncIterator<Chunk>;
+    try {
+      iterator = source();
+    } catch (error) {
+      recorder.failed(error);
+      throw error;
+    }
+    let settled = false;
+    try {
+      for (;;) {
+        let step: IteratorResult<Chunk>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          settled = true;
+          recorder.failed(error);
+          throw error;
+        }
+        if (step.done) {
+          settled = true;
+          recorder.atStreamEnd();
+          return;
+        }
+        const chunk = step.value;
+        if (!recorder.ended && accumulator.add(chunk) !== null && recorder.firstTokenMs === null) recorder.firstTokenMs = performance.now() - call.started;
+        if (hide?.(chunk)) continue;
+        yield chunk;
+      }
+    } finally {
+      if (!settled) {
+        // The caller left the loop (break, return, a throw): recorded as stopped, and the SDK's
+        // own iterator is closed so that it aborts the request as it would without us.
+        recorder.end({ kind: "failed", cause: "caller_stopped", error: new StreamInterruptedError("caller_stopped") });
+        await iterator.return?.();
+      }
+    }
+  };
+}
