@@ -105,7 +105,7 @@ function histograms(otelApi: OtelApi): Instruments | null {
 
 function errorType(thrown: unknown): string {
   if (thrown instanceof Error) {
-    const status = (thrown as { status?: unknown }).status;
+    const status = (thrown as { status?: unknown }).status ?? (thrown as { statusCode?: unknown }).statusCode;
     if (typeof status === "number") return String(status);
     return thrown.constructor?.name && thrown.constructor.name !== "Object" ? thrown.constructor.name : thrown.name;
   }
