@@ -20,6 +20,8 @@ export interface Harness {
   sql: postgres.Sql;
   /** Applies the queue settings plus `extra` (a provider, for callAndTrack). */
   configure(extra?: SettingsInput): void;
+  /** The queue settings plus `extra`, for a child process to configure() with. */
+  settings(extra?: SettingsInput): SettingsInput;
   /** The rows of a node, once `count` of them are written (fails if more appear by then). */
   rowsOf(nodeName: string, count?: number): Promise<postgres.Row[]>;
   /** The one row of a node. */
@@ -59,6 +61,7 @@ export async function startHarness(fakeOptions: FakeProviderOptions = {}): Promi
     fake,
     sql,
     configure: (extra) => configure(settings(extra)),
+    settings,
     rowsOf,
     rowOf: async (nodeName) => (await rowsOf(nodeName, 1))[0]!,
     async close() {
