@@ -22,6 +22,8 @@ type Body = Record<string, unknown> & { model?: unknown; stream?: unknown; strea
 interface ApiPromiseLike<T> extends Promise<T> {
   responsePromise: Promise<unknown>;
   parsedPromise?: Promise<T>;
+  /** Own property, set by the constructor; parse() and _thenUnwrap() call it. */
+  parseResponse: (client: unknown, props: unknown) => Promise<unknown>;
   _thenUnwrap<U>(transform: (data: T) => U): ApiPromiseLike<U>;
   parse(): Promise<T>;
   asResponse(): Promise<Response>;
@@ -40,7 +42,8 @@ interface Holder {
 const trackedClients = new WeakMap<object, Holder>();
 
 function isApiPromise(value: unknown): value is ApiPromiseLike<unknown> {
-  return typeof (value as ApiPromiseLike<unknown> | null)?._thenUnwrap === "function" && (value as ApiPromiseLike<unknown>).responsePromise instanceof Promise;
+  const candidate = value as ApiPromiseLike<unknown> | null;
+  return typeof candidate?._thenUnwrap === "function" && typeof candidate.parseResponse === "function" && candidate.responsePromise instanceof Promise;
 }
 
 /**
@@ -119,22 +122,45 @@ function trackedCreate(client: object, provider: "openai" | "azure_openai", kind
 
   // A request that failed is recorded even when nobody parses it (asResponse(), or never awaited).
   promise.responsePromise.then(undefined, fail);
-  // _thenUnwrap keeps the APIPromise (withResponse, asResponse, _thenUnwrap for parse()) and
-  // runs `onData` only when the caller parses the body; nothing here reads it early.
-  const wrapped = promise._thenUnwrap(onData);
-  const proto = Object.getPrototypeOf(wrapped) as ApiPromiseLike<unknown>;
-  wrapped.parse = function parse(this: ApiPromiseLike<unknown>) {
-    const parsed = proto.parse.call(this);
-    if (!call.isEnded) parsed.then(undefined, fail);
-    return parsed;
-  };
-  wrapped.asResponse = function asResponse(this: ApiPromiseLike<unknown>) {
-    const response = proto.asResponse.call(this);
-    // withResponse() parses as well (parse() runs first): the parsed body is recorded then.
-    if (!call.isEnded && this.parsedPromise === undefined) void response.then((raw) => recordRawResponse(call, kind, body, raw, model, this), () => {});
-    return response;
-  };
-  return wrapped;
+  // The SDK's own APIPromise is returned, with its body parser wrapped: `onData` runs when
+  // (and only when) the caller's await, withResponse() or a helper's _thenUnwrap parses the
+  // body; nothing here reads it early, and no second APIPromise is made.
+  const tracked = promise as TrackedApiPromise;
+  tracked[STATE] = { call, kind, body, model, onData, fail, parseResponse: promise.parseResponse };
+  tracked.parseResponse = trackedParseResponse;
+  tracked.asResponse = trackedAsResponse;
+  return tracked;
+}
+
+const STATE = Symbol("llm-tracker call");
+
+interface PromiseState {
+  call: TrackedCall;
+  kind: Kind;
+  body: Body;
+  model: string;
+  onData(data: unknown): unknown;
+  fail(error: unknown): void;
+  parseResponse: (client: unknown, props: unknown) => Promise<unknown>;
+}
+
+type TrackedApiPromise = ApiPromiseLike<unknown> & { [STATE]: PromiseState };
+
+// Shared by every tracked promise (no closures made per call): `this` is the APIPromise.
+function trackedParseResponse(this: TrackedApiPromise, client: unknown, props: unknown): Promise<unknown> {
+  const state = this[STATE];
+  return state.parseResponse.call(this, client, props).then(state.onData, (error: unknown) => {
+    state.fail(error); // a body the SDK could not read or parse
+    throw error;
+  });
+}
+
+function trackedAsResponse(this: TrackedApiPromise): Promise<Response> {
+  const state = this[STATE];
+  const response = (Object.getPrototypeOf(this) as ApiPromiseLike<unknown>).asResponse.call(this);
+  // withResponse() parses as well (parse() runs first): the parsed body is recorded then.
+  if (!state.call.isEnded && this.parsedPromise === undefined) void response.then((raw) => recordRawResponse(state.call, state.kind, state.body, raw, state.model, this), () => {});
+  return response;
 }
 
 /** The usage of a parsed, non-streamed answer. */
@@ -213,7 +239,11 @@ function trackStream(client: object, call: TrackedCall, kind: Kind, body: Body, 
   // The SDK's own Stream class (the caller's copy of openai), so tee(), toReadableStream() and
   // controller behave as they do on the stream we wrap.
   const StreamClass = stream.constructor as new (iterator: () => AsyncIterator<unknown>, controller: AbortController | undefined, client: object) => unknown;
-  return new StreamClass(chunks, stream.controller, client);
+  const wrapped = new StreamClass(chunks, stream.controller, client);
+  // responses.create's own _thenUnwrap puts the request id on the Stream it returns: keep it.
+  const requestId = (stream as { _request_id?: unknown })._request_id;
+  if (requestId !== undefined) Object.defineProperty(wrapped, "_request_id", { value: requestId, enumerable: false });
+  return wrapped;
 }
 
 /** The prompt's tokens as the tokenizer counts them, for a stream that ended before its usage report. */

@@ -21,6 +21,7 @@ interface OtelMeter {
 }
 interface OtelApi {
   trace: {
+    getTracerProvider(): { getDelegate?(): object };
     getTracer(name: string, version?: string): { startSpan(name: string, options: { kind: number; attributes: Record<string, string | boolean> }): OtelSpan };
     setSpan(context: unknown, span: OtelSpan): unknown;
   };
@@ -34,8 +35,22 @@ const INSTRUMENTATION = "llm-tracker";
 
 let api: OtelApi | null | undefined;
 
-/** @opentelemetry/api when installed (loaded once, synchronously, on first use), else null. */
+// Where @opentelemetry/api (any 1.x copy, ESM or CJS) keeps what an SDK registered.
+const OTEL_GLOBAL = Symbol.for("opentelemetry.js.api.1");
+
+/** Whether any OpenTelemetry SDK registered a tracer or meter provider in this process: one property read. */
+function somethingRegistered(): boolean {
+  const registry = (globalThis as Record<symbol, { trace?: unknown; metrics?: unknown } | undefined>)[OTEL_GLOBAL];
+  return registry !== undefined && (registry.trace !== undefined || registry.metrics !== undefined);
+}
+
+/**
+ * @opentelemetry/api when an SDK registered something and the package is installed (loaded
+ * once, synchronously, on the first such call), else null: without a registered SDK the
+ * package is not even loaded.
+ */
 function otel(): OtelApi | null {
+  if (!somethingRegistered()) return null;
   if (api === undefined) {
     try {
       api = createRequire(import.meta.url)("@opentelemetry/api") as OtelApi;
@@ -103,6 +118,12 @@ function histograms(otelApi: OtelApi): Instruments | null {
   return instruments;
 }
 
+/** Whether an SDK registered a tracer provider (the API's global proxy then delegates to something other than its no-op). */
+function tracingRegistered(otelApi: OtelApi): boolean {
+  const delegate = otelApi.trace.getTracerProvider().getDelegate?.();
+  return delegate === undefined || delegate.constructor?.name !== "NoopTracerProvider";
+}
+
 function errorType(thrown: unknown): string {
   if (thrown instanceof Error) {
     const status = (thrown as { status?: unknown }).status ?? (thrown as { statusCode?: unknown }).statusCode;
@@ -120,10 +141,13 @@ export class GenAiTelemetry {
     private readonly span: OtelSpan,
   ) {}
 
-  /** Starts the call's span (a CLIENT span named `{operation} {model}`); null when @opentelemetry/api is not installed. */
+  /**
+   * Starts the call's span (a CLIENT span named `{operation} {model}`); null when
+   * @opentelemetry/api is not installed, or no tracer provider nor meter provider is registered.
+   */
   static start(call: GenAiCall): GenAiTelemetry | null {
     const otelApi = otel();
-    if (!otelApi) return null;
+    if (!otelApi || (!tracingRegistered(otelApi) && histograms(otelApi) === null)) return null;
     const span = otelApi.trace.getTracer(INSTRUMENTATION).startSpan(`${call.operation} ${call.requestModel}`, {
       kind: otelApi.SpanKind.CLIENT,
       attributes: {
