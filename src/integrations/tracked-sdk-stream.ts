@@ -79,54 +79,89 @@ class StreamEndRecorder<Chunk> implements EndableStream {
   }
 }
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The caller's iterator over a wrapped stream: each `next()` is one `.then` on the SDK's own
+ * (no async generator in between: a stream of many chunks pays per chunk only the
+ * accumulator's read). It ends once, like the SDK's: done, an error, or the caller's return().
+ */
+class TrackedChunks<Chunk> implements AsyncIterableIterator<Chunk> {
+  private finished = false;
+
+  constructor(
+    private readonly inner: AsyncIterator<Chunk>,
+    private readonly recorder: StreamEndRecorder<Chunk>,
+    private readonly tracking: SdkStreamTracking<Chunk>,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk, undefined>> {
+    if (this.finished) return Promise.resolve(DONE);
+    return this.inner.next().then(this.onStep, this.onError);
+  }
+
+  private readonly onStep = (step: IteratorResult<Chunk>): IteratorResult<Chunk, undefined> | Promise<IteratorResult<Chunk, undefined>> => {
+    if (step.done) {
+      this.finished = true;
+      this.recorder.atStreamEnd();
+      return DONE;
+    }
+    const chunk = step.value;
+    const { recorder, tracking } = this;
+    if (!recorder.ended && tracking.accumulator.add(chunk) !== null && recorder.firstTokenMs === null) recorder.firstTokenMs = performance.now() - tracking.call.started;
+    if (tracking.hide?.(chunk)) return this.next();
+    return step;
+  };
+
+  private readonly onError = (error: unknown): never => {
+    this.finished = true;
+    this.recorder.failed(error);
+    throw error;
+  };
+
+  /** The caller left the loop (break, return, a throw): recorded as stopped, and the SDK's iterator closed so it aborts the request as it would without us. */
+  async return(): Promise<IteratorResult<Chunk, undefined>> {
+    if (!this.finished) {
+      this.finished = true;
+      this.recorder.end({ kind: "failed", cause: "caller_stopped", error: new StreamInterruptedError("caller_stopped") });
+      await this.inner.return?.();
+    }
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<Chunk, undefined>> {
+    await this.return();
+    throw error;
+  }
+}
+
 /**
  * Wraps the SDK's chunk iterator. The returned factory is called once per iteration (as the
  * SDK's own is); the event is recorded whether or not anyone ever iterates (shutdown or exit
  * records an untouched stream as interrupted).
  */
-export function trackedChunks<Chunk>(source: () => AsyncIterator<Chunk>, tracking: SdkStreamTracking<Chunk>): () => AsyncGenerator<Chunk, void, undefined> {
+export function trackedChunks<Chunk>(source: () => AsyncIterator<Chunk>, tracking: SdkStreamTracking<Chunk>): () => AsyncIterableIterator<Chunk> {
   const recorder = new StreamEndRecorder(tracking);
   let iterated = false;
-  const { accumulator, hide, call } = tracking;
-  return async function* tracked() {
+  return () => {
     // A second iteration is the SDK's business (it refuses a consumed stream): passed through untracked.
-    if (iterated) return yield* { [Symbol.asyncIterator]: source };
+    if (iterated) return toIterable(source());
     iterated = true;
-    let iterator: AsyncIterator<Chunk>;
+    let inner: AsyncIterator<Chunk>;
     try {
-      iterator = source();
+      inner = source();
     } catch (error) {
       recorder.failed(error);
       throw error;
     }
-    let settled = false;
-    try {
-      for (;;) {
-        let step: IteratorResult<Chunk>;
-        try {
-          step = await iterator.next();
-        } catch (error) {
-          settled = true;
-          recorder.failed(error);
-          throw error;
-        }
-        if (step.done) {
-          settled = true;
-          recorder.atStreamEnd();
-          return;
-        }
-        const chunk = step.value;
-        if (!recorder.ended && accumulator.add(chunk) !== null && recorder.firstTokenMs === null) recorder.firstTokenMs = performance.now() - call.started;
-        if (hide?.(chunk)) continue;
-        yield chunk;
-      }
-    } finally {
-      if (!settled) {
-        // The caller left the loop (break, return, a throw): recorded as stopped, and the SDK's
-        // own iterator is closed so that it aborts the request as it would without us.
-        recorder.end({ kind: "failed", cause: "caller_stopped", error: new StreamInterruptedError("caller_stopped") });
-        await iterator.return?.();
-      }
-    }
+    return new TrackedChunks(inner, recorder, tracking);
   };
+}
+
+function toIterable<Chunk>(iterator: AsyncIterator<Chunk>): AsyncIterableIterator<Chunk> {
+  return Object.assign(iterator, { [Symbol.asyncIterator]: () => iterator }) as AsyncIterableIterator<Chunk>;
 }
