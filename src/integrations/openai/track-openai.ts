@@ -87,72 +87,90 @@ function trackedCreate(client: object, provider: "openai" | "azure_openai", kind
   const facts = client as OpenAIClientLike;
   // Before the provider call: who the call is for, the producer, the span (see beginTrackedCall).
   const call = beginTrackedCall({ provider, operation: kind === "embeddings" ? "embeddings" : "chat", model, deployment: azureDeploymentOf(facts, provider, model), streamed }, holder.defaults);
-  const secrets = secretsOf(facts);
-
-  // A chat stream reports usage only when asked: ask, and keep the usage-only chunk from the caller.
-  const askUsage = kind === "chat" && streamed && body.stream_options?.include_usage !== true;
-  const sent: Body = askUsage ? { ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } } : body;
+  const state = new CreateCall(client, call, kind, body, model, secretsOf(facts));
 
   let promise: unknown;
   try {
-    promise = call.run(() => send(sent));
+    promise = call.run(() => send(state.sent));
   } catch (error) {
-    call.abandon(error, secrets); // thrown before anything was sent (the SDK's own argument checks)
+    call.abandon(error, state.secrets); // thrown before anything was sent (the SDK's own argument checks)
     throw error;
   }
 
-  const fail = (error: unknown) => call.end({ usage: zeroUsageOf(model), usageReported: false, error: describeError(error, secrets), thrown: error });
-  const onData = (data: unknown): unknown => {
-    try {
-      if (streamed) return trackStream(client, call, kind, body, data, askUsage, secrets);
-      recordAnswer(call, kind, data, model);
-    } catch {
-      // Recording never fails the caller's call.
-    }
-    return data;
-  };
-
   if (!isApiPromise(promise)) {
     // Not the openai SDK's own promise (an OpenAI-compatible client of another make): tracked through a plain one.
-    return Promise.resolve(promise).then(onData, (error: unknown) => {
-      fail(error);
-      throw error;
-    });
+    return Promise.resolve(promise).then(
+      (data) => state.onData(data),
+      (error: unknown) => {
+        state.fail(error);
+        throw error;
+      },
+    );
   }
 
   // A request that failed is recorded even when nobody parses it (asResponse(), or never awaited).
-  promise.responsePromise.then(undefined, fail);
+  promise.responsePromise.then(undefined, (error: unknown) => state.fail(error));
   // The SDK's own APIPromise is returned, with its body parser wrapped: `onData` runs when
   // (and only when) the caller's await, withResponse() or a helper's _thenUnwrap parses the
   // body; nothing here reads it early, and no second APIPromise is made.
   const tracked = promise as TrackedApiPromise;
-  tracked[STATE] = { call, kind, body, model, onData, fail, parseResponse: promise.parseResponse };
+  state.parseResponse = promise.parseResponse;
+  tracked[STATE] = state;
   tracked.parseResponse = trackedParseResponse;
   tracked.asResponse = trackedAsResponse;
   return tracked;
 }
 
-const STATE = Symbol("llm-tracker call");
+/** One create() call: what it sent and how its answer is recorded. */
+class CreateCall {
+  /** The body sent: the caller's own, or a copy that asks a chat stream for its usage. */
+  readonly sent: Body;
+  /** The caller did not ask for the usage chunk: the wrapper did, and hides it. */
+  readonly askedUsage: boolean;
+  parseResponse!: (client: unknown, props: unknown) => Promise<unknown>;
 
-interface PromiseState {
-  call: TrackedCall;
-  kind: Kind;
-  body: Body;
-  model: string;
-  onData(data: unknown): unknown;
-  fail(error: unknown): void;
-  parseResponse: (client: unknown, props: unknown) => Promise<unknown>;
+  constructor(
+    readonly client: object,
+    readonly call: TrackedCall,
+    readonly kind: Kind,
+    readonly body: Body,
+    readonly model: string,
+    readonly secrets: string[],
+  ) {
+    // A chat stream reports usage only when asked: ask, and keep the usage-only chunk from the caller.
+    this.askedUsage = kind === "chat" && call.description.streamed && body.stream_options?.include_usage !== true;
+    this.sent = this.askedUsage ? { ...body, stream_options: { ...(body.stream_options ?? {}), include_usage: true } } : body;
+  }
+
+  fail(error: unknown): void {
+    this.call.end({ usage: zeroUsageOf(this.model), usageReported: false, error: describeError(error, this.secrets), thrown: error });
+  }
+
+  onData(data: unknown): unknown {
+    try {
+      if (this.call.description.streamed) return trackStream(this.client, this.call, this.kind, this.body, data, this.askedUsage, this.secrets);
+      recordAnswer(this.call, this.kind, data, this.model);
+    } catch {
+      // Recording never fails the caller's call.
+    }
+    return data;
+  }
 }
 
-type TrackedApiPromise = ApiPromiseLike<unknown> & { [STATE]: PromiseState };
+const STATE = Symbol("llm-tracker call");
+
+type TrackedApiPromise = ApiPromiseLike<unknown> & { [STATE]: CreateCall };
 
 // Shared by every tracked promise (no closures made per call): `this` is the APIPromise.
 function trackedParseResponse(this: TrackedApiPromise, client: unknown, props: unknown): Promise<unknown> {
   const state = this[STATE];
-  return state.parseResponse.call(this, client, props).then(state.onData, (error: unknown) => {
-    state.fail(error); // a body the SDK could not read or parse
-    throw error;
-  });
+  return state.parseResponse.call(this, client, props).then(
+    (data) => state.onData(data),
+    (error: unknown) => {
+      state.fail(error); // a body the SDK could not read or parse
+      throw error;
+    },
+  );
 }
 
 function trackedAsResponse(this: TrackedApiPromise): Promise<Response> {
