@@ -32,6 +32,8 @@ export function streamEndError(ending: StreamEnding, secrets: readonly (string |
           return `stream ended early: provider error: ${describeError(ending.error, secrets)}`;
         case "connection_lost":
           return `stream ended early: connection lost: ${describeError(ending.error, secrets)}`;
+        case "timed_out":
+          return `stream ended early: timed out (LLM_TIMEOUT_MS): ${describeError(ending.error, secrets)}`;
         case "connection_closed":
           return "stream ended early: the connection closed before the provider finished the stream";
         case "shutdown":

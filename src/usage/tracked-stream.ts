@@ -16,7 +16,7 @@ export interface StreamAndTrackResult {
 }
 
 /** Why a stream ended early, as recorded in the event's `error`. */
-export type EndCause = StreamInterruption | "signal_aborted" | "provider_error" | "connection_lost" | "stream_failed";
+export type EndCause = StreamInterruption | "signal_aborted" | "provider_error" | "connection_lost" | "timed_out" | "stream_failed";
 
 export type StreamEnding =
   | { kind: "completed" }
@@ -151,7 +151,11 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
 
   private causeOf(error: unknown): EndCause {
     if (this.opened.isProviderError(error)) return "provider_error";
-    return isConnectionLoss(error) ? "connection_lost" : "stream_failed";
+    if (isConnectionLoss(error)) return "connection_lost";
+    // Not the caller's signal nor our cancel (either would have ended the stream first): the
+    // SDK's own timeout (@google/genai's covers the whole response).
+    const name = (error as { name?: unknown } | null)?.name;
+    return name === "AbortError" || name === "TimeoutError" ? "timed_out" : "stream_failed";
   }
 
   /**
@@ -176,7 +180,13 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
     // The provider ended a completed or empty stream itself; any other end leaves a request to abort.
     if (ending.kind === "failed") this.opened.cancel(ending.error);
     else this.opened.release();
-    const usage = this.finish({ ending, snapshot, timeToFirstTokenMs: this.firstTokenMs, latencyMs: performance.now() - this.started });
+    let usage: Usage;
+    try {
+      usage = this.finish({ ending, snapshot, timeToFirstTokenMs: this.firstTokenMs, latencyMs: performance.now() - this.started });
+    } catch {
+      // Recording must never leave `result` unsettled (finish is written not to throw).
+      usage = snapshot.usage ?? { model: snapshot.model ?? "", prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
+    }
     if (ending.kind === "completed") {
       this.resolveResult({ content: snapshot.content, usage, toolCalls: snapshot.toolCalls });
       return;

@@ -311,6 +311,24 @@ describe("a stream that ends early", () => {
     expectTimings(stored);
   });
 
+  it("Gemini: the SDK's timeout (LLM_TIMEOUT_MS covers the whole response) ends a stalled stream, recorded as timed out", async () => {
+    use("gemini");
+    configure({ LLM_TIMEOUT_MS: 500 });
+    try {
+      fake.enqueue(streamOf("gemini/stream-basic", { cut: { after: 1, then: "stall" } }));
+      const stream = await LLMTracker.streamAndTrack({ messages, nodeName: "gemini-timeout" });
+      const { deltas, thrown } = await readAll(stream);
+      expect(deltas).toEqual(["Rainbows"]);
+      expect((thrown as Error).name).toBe("AbortError");
+      expect(await rejection(stream)).toBe(thrown);
+      const stored = await rowOf("gemini-timeout");
+      expect(stored.error).toMatch(/^stream ended early: timed out \(LLM_TIMEOUT_MS\): /);
+      expect(stored).toMatchObject({ success: false, prompt_tokens: 9, usage_reported: false });
+    } finally {
+      configure({ LLM_TIMEOUT_MS: undefined });
+    }
+  });
+
   it("the response ends cleanly before the provider finished: StreamInterruptedError(connection_closed)", async () => {
     use("openai");
     fake.enqueue(streamOf("openai/stream-basic", { cut: { after: 4, then: "close" } }));
