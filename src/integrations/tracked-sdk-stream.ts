@@ -9,7 +9,7 @@ import type { StreamAccumulator, StreamSnapshot } from "../providers/types.js";
 import { addOpenStream, removeOpenStream, type EndableStream } from "../usage/open-streams.js";
 import { streamEndError } from "../usage/stream-and-track.js";
 import { zeroUsageOf, type TrackedCall } from "../usage/tracked-call.js";
-import { isConnectionLoss, type StreamEnding } from "../usage/tracked-stream.js";
+import { type EndCause, isConnectionLoss, type StreamEnding } from "../usage/tracked-stream.js";
 
 export interface SdkStreamTracking<Chunk> {
   call: TrackedCall;
@@ -45,8 +45,16 @@ class StreamEndRecorder<Chunk> implements EndableStream {
   }
 
   failed(error: unknown): void {
-    const cause = this.tracking.isProviderError(error) ? "provider_error" : isConnectionLoss(error) ? "connection_lost" : this.tracking.aborted?.() ? "signal_aborted" : "stream_failed";
-    this.end({ kind: "failed", cause, error });
+    this.end({ kind: "failed", cause: this.causeOf(error), error });
+  }
+
+  private causeOf(error: unknown): EndCause {
+    if (this.tracking.isProviderError(error)) return "provider_error";
+    if (isConnectionLoss(error)) return "connection_lost";
+    if (this.tracking.aborted?.()) return "signal_aborted";
+    // Not the caller's signal: the SDK's own timeout (@google/genai's covers the whole response).
+    const name = (error as { name?: unknown } | null)?.name;
+    return name === "AbortError" || name === "TimeoutError" ? "timed_out" : "stream_failed";
   }
 
   /** The SDK's iteration ended without an error: complete only if the provider said so. */
