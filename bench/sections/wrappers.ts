@@ -2,18 +2,17 @@
 // fake server (in a child process), with a second bare client as the control, each iteration
 // in a random order. Langfuse's observeOpenAI (v5, with its OpenTelemetry span processor on
 // its own tracer provider) runs beside them as the field's reference.
+// The wrapper is the compiled package (bench/results/worker-build), as users run it.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { observeOpenAI } from "@langfuse/openai";
 import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { setLangfuseTracerProvider } from "@langfuse/tracing";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import OpenAI from "openai";
-import { configure, resetConfiguration } from "../../src/config/settings.js";
-import { trackOpenAI } from "../../src/integrations/openai/track-openai.js";
-import { getDefaultProducer, shutdown } from "../../src/usage/default-producer.js";
+import { buildWorker } from "../support/build-worker.js";
 import { TEST_REDIS_URL } from "../../test/support/services.js";
 import { obliterateQueue, testQueueName } from "../../test/support/test-queue.js";
 import { spawnTs } from "../support/child-process.js";
@@ -74,6 +73,12 @@ const wrappers: BenchSection = {
   async run({ quick }) {
     const iterations = quick ? 800 : 3_000;
     const streamIterations = quick ? 300 : 1_000;
+    // The package as it ships (tsc output, no tsx in its frames), the way the worker is benchmarked.
+    const dist = dirname(dirname(await buildWorker()));
+    const load = <T>(path: string) => import(pathToFileURL(join(dist, path)).href) as Promise<T>;
+    const { configure, shutdown, trackOpenAI } = await load<typeof import("../../src/index.js")>("index.js");
+    const { resetConfiguration } = await load<typeof import("../../src/config/settings.js")>("config/settings.js");
+    const { getDefaultProducer } = await load<typeof import("../../src/usage/default-producer.js")>("usage/default-producer.js");
     const queueName = testQueueName();
     const spoolDir = await mkdtemp(join(tmpdir(), "llmt-bench-wrap-spool-"));
     const fake = spawnTs(FAKE_PROVIDER);

@@ -6,6 +6,7 @@ import type { StreamInterruption } from "../errors/stream-interrupted-error.js";
 import { StreamInterruptedError } from "../errors/stream-interrupted-error.js";
 import { streamEndUsage } from "../estimate/stream-end-usage.js";
 import type { StreamAccumulator, StreamSnapshot } from "../providers/types.js";
+import { describeError } from "../usage/error-message.js";
 import { addOpenStream, removeOpenStream, type EndableStream } from "../usage/open-streams.js";
 import { streamEndError } from "../usage/stream-and-track.js";
 import { zeroUsageOf, type TrackedCall } from "../usage/tracked-call.js";
@@ -76,7 +77,12 @@ class StreamEndRecorder<Chunk> implements EndableStream {
     } catch {
       counted = { usage: zeroUsageOf(model), usageReported: false }; // no tokenizer: zeros, unreported
     }
-    const failure = ending.kind === "completed" ? (this.tracking.failureOf?.(snapshot) ?? null) : streamEndError(ending, secrets);
+    const failure =
+      ending.kind === "completed"
+        ? (this.tracking.failureOf?.(snapshot) ?? null)
+        : ending.kind === "failed" && ending.cause === "timed_out"
+          ? `stream ended early: timed out (the SDK's own timeout): ${describeError(ending.error, secrets)}` // not LLM_TIMEOUT_MS: the client is the caller's
+          : streamEndError(ending, secrets);
     call.end({
       usage: counted.usage,
       usageReported: counted.usageReported,
