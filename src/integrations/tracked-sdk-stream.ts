@@ -68,8 +68,8 @@ class StreamEndRecorder<Chunk> implements EndableStream {
 
   end(ending: StreamEnding, snapshot: StreamSnapshot = this.tracking.accumulator.snapshot()): void {
     const { call, secrets } = this.tracking;
-    if (call.isEnded) return;
     removeOpenStream(this);
+    if (call.isEnded) return; // already recorded another way (asResponse() before the stream was parsed)
     const model = snapshot.model ?? call.description.model;
     let counted;
     try {
