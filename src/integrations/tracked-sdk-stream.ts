@@ -17,6 +17,10 @@ export interface SdkStreamTracking<Chunk> {
   accumulator: StreamAccumulator<Chunk>;
   /** A chunk the caller must not see (the usage-only chunk the wrapper asked for). Default none. */
   hide?: (chunk: Chunk) => boolean;
+  /** After which chunk `hide` may say yes (the finish chunk); until then chunks pass without a step in between. Default: from the first. */
+  hideAfter?: (chunk: Chunk) => boolean;
+  /** Tidies each chunk before the caller sees it (drops what asking for usage added). Default none. */
+  tidy?: (chunk: Chunk) => void;
   /** Whether a thrown error is the provider's own (an error event in the stream). */
   isProviderError(error: unknown): boolean;
   /** Whether the caller aborted the request (the SDK then ends its iteration quietly). */
@@ -96,18 +100,24 @@ class StreamEndRecorder<Chunk> implements EndableStream {
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
- * The caller's iterator over a wrapped stream: each `next()` is one `.then` on the SDK's own
- * (no async generator in between: a stream of many chunks pays per chunk only the
- * accumulator's read). It ends once, like the SDK's: done, an error, or the caller's return().
+ * The caller's iterator over a wrapped stream. It hands out the SDK's own promises and reads
+ * each chunk beside the caller (a reaction registered first, so the accumulator has seen a
+ * chunk before the caller does): no promise in between, a stream of many chunks pays per
+ * chunk only the accumulator's read. Only once a chunk to hide may come (`hideAfter`) does it
+ * step in between, to drop it. It ends once, like the SDK's: done, an error, or return().
  */
 class TrackedChunks<Chunk> implements AsyncIterableIterator<Chunk> {
   private finished = false;
+  /** From now on a chunk may have to be hidden: each step goes through onStep. */
+  private filtering: boolean;
 
   constructor(
     private readonly inner: AsyncIterator<Chunk>,
     private readonly recorder: StreamEndRecorder<Chunk>,
     private readonly tracking: SdkStreamTracking<Chunk>,
-  ) {}
+  ) {
+    this.filtering = tracking.hide !== undefined && tracking.hideAfter === undefined;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -115,19 +125,40 @@ class TrackedChunks<Chunk> implements AsyncIterableIterator<Chunk> {
 
   next(): Promise<IteratorResult<Chunk, undefined>> {
     if (this.finished) return Promise.resolve(DONE);
-    return this.inner.next().then(this.onStep, this.onError);
+    const pending = this.inner.next() as Promise<IteratorResult<Chunk, undefined>>;
+    if (this.filtering) return pending.then(this.onStep, this.onError);
+    pending.then(this.observe, this.onObservedError);
+    return pending;
   }
 
-  private readonly onStep = (step: IteratorResult<Chunk>): IteratorResult<Chunk, undefined> | Promise<IteratorResult<Chunk, undefined>> => {
+  /** Reads one step; true when it was a chunk. */
+  private read(step: IteratorResult<Chunk>): step is IteratorYieldResult<Chunk> {
     if (step.done) {
       this.finished = true;
       this.recorder.atStreamEnd();
-      return DONE;
+      return false;
     }
     const chunk = step.value;
     const { recorder, tracking } = this;
     if (!recorder.ended && tracking.accumulator.add(chunk) !== null && recorder.firstTokenMs === null) recorder.firstTokenMs = performance.now() - tracking.call.started;
-    if (tracking.hide?.(chunk)) return this.next();
+    tracking.tidy?.(chunk);
+    if (!this.filtering && tracking.hideAfter?.(chunk)) this.filtering = true;
+    return true;
+  }
+
+  private readonly observe = (step: IteratorResult<Chunk>): void => {
+    this.read(step);
+  };
+
+  private readonly onObservedError = (error: unknown): void => {
+    // The caller gets this rejection from the SDK's own promise; here it is only recorded.
+    this.finished = true;
+    this.recorder.failed(error);
+  };
+
+  private readonly onStep = (step: IteratorResult<Chunk>): IteratorResult<Chunk, undefined> | Promise<IteratorResult<Chunk, undefined>> => {
+    if (!this.read(step)) return DONE;
+    if (this.tracking.hide?.(step.value)) return this.next();
     return step;
   };
 

@@ -229,12 +229,19 @@ function responsesFailure(snapshot: StreamSnapshot): string | null {
 }
 
 // With include_usage the provider sends `usage: null` on every chunk and one extra usage-only
-// chunk (`choices: []`); a caller that did not ask gets neither, as without the wrapper.
-function hideUsageChunk(chunk: unknown): boolean {
+// chunk (`choices: []`) after the finish chunk; a caller that did not ask gets neither, as
+// without the wrapper.
+function isUsageOnlyChunk(chunk: unknown): boolean {
   const c = chunk as { usage?: unknown; choices?: unknown[] };
-  if (c.usage != null && Array.isArray(c.choices) && c.choices.length === 0) return true;
-  if (c.usage === null) delete c.usage;
-  return false;
+  return c.usage != null && Array.isArray(c.choices) && c.choices.length === 0;
+}
+
+function dropNullUsage(chunk: unknown): void {
+  if ((chunk as { usage?: unknown }).usage === null) delete (chunk as { usage?: unknown }).usage;
+}
+
+function isFinishChunk(chunk: unknown): boolean {
+  return (chunk as { choices?: { finish_reason?: unknown }[] }).choices?.[0]?.finish_reason != null;
 }
 
 function trackStream(client: object, call: TrackedCall, kind: Kind, body: Body, data: unknown, askUsage: boolean, secrets: string[]): unknown {
@@ -247,7 +254,9 @@ function trackStream(client: object, call: TrackedCall, kind: Kind, body: Body, 
   const chunks = trackedChunks(() => stream[Symbol.asyncIterator](), {
     call,
     accumulator: (kind === "chat" ? new OpenAIStreamAccumulator(model) : new ResponsesStreamAccumulator(model)) as StreamAccumulator<unknown>,
-    hide: askUsage ? hideUsageChunk : undefined,
+    hide: askUsage ? isUsageOnlyChunk : undefined,
+    hideAfter: askUsage ? isFinishChunk : undefined,
+    tidy: askUsage ? dropNullUsage : undefined,
     isProviderError: (error) => isOpenAIError(client, error),
     aborted: () => stream.controller?.signal.aborted === true,
     estimatePrompt: () => estimatePrompt(kind, body, model),
