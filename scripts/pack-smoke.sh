@@ -63,10 +63,27 @@ const result = await getLlmService().chat({ messages: [{ role: "user", content: 
 assert.equal(result.content, "pong");
 assert.deepEqual(result.usage, { model: "gpt-4o-mini-2024-07-18", prompt_tokens: 9, completion_tokens: 1, total_tokens: 10, cached_tokens: 0, reasoning_tokens: 0 });
 assert.deepEqual(seen, ["POST /v1/chat/completions Bearer sk-smoke"]);
+
+// The integrations without the optional peer `ai`, which npm does not install. (@opentelemetry/api
+// arrives with prom-client; it is not loaded while no OpenTelemetry SDK is registered.)
+const { createRequire } = await import("node:module");
+assert.throws(() => createRequire(import.meta.url).resolve("ai"), /Cannot find module/);
+const { default: OpenAI } = await import("openai");
+const { trackOpenAI, llmTrackerMiddleware, withTracking, flush, shutdown } = await import("llm-tracker");
+configure({ LLM_TRACKER_QUEUE: process.env.SMOKE_QUEUE, LLM_TRACKER_HANDLE_SIGNALS: false });
+const openai = trackOpenAI(new OpenAI({ apiKey: "sk-smoke", baseURL: `http://127.0.0.1:${port}/v1` }), { nodeName: "smoke" });
+const { data, request_id } = await withTracking({ state: { user_id: "smoke" } }, () => openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "ping" }] }).withResponse());
+assert.equal(data.choices[0].message.content, "pong");
+assert.equal(request_id, null);
+assert.equal(llmTrackerMiddleware().specificationVersion, "v3");
+await flush();
+await shutdown();
 server.close();
-console.log("pack smoke: imports, call and usage OK");
+console.log("pack smoke: imports, call and usage OK; trackOpenAI without the AI SDK installed OK");
 JS
-node smoke.mjs
+queue="llmt-pack-smoke-$$"
+SMOKE_QUEUE="$queue" node smoke.mjs
+redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "bull:$queue:*" | xargs -r redis-cli -h 127.0.0.1 -p 6379 del >/dev/null
 npx --no-install llm-tracker --help | head -n 3
 
 # The shipped migrations apply from the installed package (the bin creates the database).

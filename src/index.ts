@@ -1,5 +1,6 @@
 // The package entry `llm-tracker`: configuration, the tracked call, the plain
-// client, the producer's flush/shutdown, error classes and types.
+// client, the producer's flush/shutdown, the SDK wrappers and the AI SDK middleware,
+// error classes and types.
 export { configure, type SettingsInput, type OpenAIConfigInput, type AzureOpenAIConfigInput, type GeminiConfigInput } from "./config/settings.js";
 export { LLMTracker, type CallAndTrackOptions, type CallAndTrackResult, type StreamAndTrackOptions } from "./usage/tracker.js";
 export type { TrackedStream, StreamAndTrackResult } from "./usage/tracked-stream.js";
@@ -27,3 +28,7 @@ export type {
   UserMessage,
 } from "./providers/types.js";
 export type { UsageEvent } from "./usage/usage-event.js";
+export { withTracking, type TrackingContext } from "./usage/tracking-context.js";
+export { trackOpenAI } from "./integrations/openai/track-openai.js";
+export { trackGemini } from "./integrations/gemini/track-gemini.js";
+export { llmTrackerMiddleware, type LlmTrackerMiddleware } from "./integrations/ai-sdk/llm-tracker-middleware.js";

@@ -1,10 +1,12 @@
 // The usage events of tracked calls (callAndTrack, streamAndTrack): what they share, and the
 // event of a call the provider refused before answering.
 import type { ProviderSettings } from "../config/settings.js";
+import { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { Usage } from "../providers/types.js";
 import { buildUsageEvent, type EventParts, type TrackingState } from "./build-event.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
+import { resolveTracking } from "./tracking-context.js";
 
 /** The parts every event of one call shares. */
 export interface CallContext {
@@ -16,12 +18,29 @@ export interface CallContext {
   operation: "chat";
 }
 
+/** The context of a call made now: its own nodeName/state over the withTracking scope. */
+export function callContextOf(provider: string, options: { nodeName?: string; state?: TrackingState }, streamed: boolean): CallContext {
+  const tracking = resolveTracking(undefined, { nodeName: options.nodeName, state: options.state });
+  return { createdAt: new Date(), provider, nodeName: tracking.nodeName, state: tracking.state, streamed, operation: "chat" };
+}
+
+/** Starts the call's span (null without @opentelemetry/api). */
+export function startCallTelemetry(context: CallContext, model: string): GenAiTelemetry | null {
+  return GenAiTelemetry.start({ provider: context.provider, operation: context.operation, requestModel: model, streamed: context.streamed });
+}
+
+/** Hands the call's event over and ends its span and metrics. */
+export function handOver(producer: UsageProducer, parts: EventParts, telemetry: GenAiTelemetry | null | undefined, thrown?: unknown): void {
+  producer.push(buildUsageEvent(parts));
+  telemetry?.end({ responseModel: parts.usage.model, usage: parts.usage, usageReported: parts.usageReported, error: parts.error, thrown, durationMs: parts.latencyMs ?? 0 });
+}
+
 export function zeroUsage(model: string): Usage {
   return { model, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
 }
 
 /** Hands over the event of a call whose provider call threw before any answer (no usage known). */
-export function recordRefusedCall(producer: UsageProducer, context: CallContext, settings: ProviderSettings, error: unknown, latencyMs: number): void {
+export function recordRefusedCall(producer: UsageProducer, context: CallContext, settings: ProviderSettings, error: unknown, latencyMs: number, telemetry?: GenAiTelemetry | null): void {
   const parts: EventParts = {
     ...context,
     latencyMs,
@@ -32,5 +51,5 @@ export function recordRefusedCall(producer: UsageProducer, context: CallContext,
     error: describeError(error, [settings.apiKey]),
     timeToFirstTokenMs: null,
   };
-  producer.push(buildUsageEvent(parts));
+  handOver(producer, parts, telemetry, error);
 }

@@ -37,7 +37,8 @@ export function describeError(error: unknown, secrets: readonly (string | undefi
   let text: string;
   if (error instanceof Error) {
     const name = error.constructor?.name && error.constructor.name !== "Object" ? error.constructor.name : error.name;
-    const status = (error as { status?: unknown }).status;
+    // `status` on the openai and @google/genai errors, `statusCode` on the AI SDK's APICallError.
+    const status = (error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
     text = `${name}${typeof status === "number" ? ` (status ${status})` : ""}: ${error.message}`;
   } else {
     text = `Non-error thrown: ${typeof error === "string" ? error : safeStringify(error)}`;

@@ -4,9 +4,10 @@ import { getProviderSettings, type ProviderSettings } from "../config/settings.j
 import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
 import { streamEndUsage, type StreamEndUsage } from "../estimate/stream-end-usage.js";
+import type { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { OpenedStream, StreamRequest } from "../providers/types.js";
-import { buildUsageEvent, type EventParts } from "./build-event.js";
-import { type CallContext, recordRefusedCall, zeroUsage } from "./call-events.js";
+import type { EventParts } from "./build-event.js";
+import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry, zeroUsage } from "./call-events.js";
 import type { StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { describeError } from "./error-message.js";
@@ -54,7 +55,7 @@ function usageAtEnd(end: StreamEnd, request: StreamRequest, settings: ProviderSe
   }
 }
 
-function recordStreamEnd(producer: UsageProducer, context: CallContext, settings: ProviderSettings, request: StreamRequest, opened: OpenedStream, end: StreamEnd) {
+function recordStreamEnd(producer: UsageProducer, context: CallContext, settings: ProviderSettings, request: StreamRequest, opened: OpenedStream, end: StreamEnd, telemetry: GenAiTelemetry | null) {
   const { usage, usageReported } = usageAtEnd(end, request, settings);
   const error = streamEndError(end.ending, [settings.apiKey]);
   const parts: EventParts = {
@@ -67,7 +68,7 @@ function recordStreamEnd(producer: UsageProducer, context: CallContext, settings
     error,
     timeToFirstTokenMs: end.timeToFirstTokenMs,
   };
-  producer.push(buildUsageEvent(parts));
+  handOver(producer, parts, telemetry, end.ending.kind === "failed" ? end.ending.error : undefined);
   return usage;
 }
 
@@ -78,7 +79,8 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   const settings = getProviderSettings();
   // Before the provider call, as in callAndTrack: a bad queue setting fails before tokens are spent.
   const producer = deps.producer();
-  const context: CallContext = { createdAt: new Date(), provider: service.provider, nodeName: options.nodeName, state: options.state, streamed: true, operation: "chat" };
+  const context: CallContext = callContextOf(service.provider, options, true);
+  const telemetry = startCallTelemetry(context, settings.model);
   const request: StreamRequest = {
     messages: options.messages,
     maxTokens: options.maxTokens,
@@ -94,12 +96,15 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   const started = performance.now();
   let opened: OpenedStream;
   try {
-    opened = await service.openStream(request);
+    opened = await (telemetry ? telemetry.run(() => service.openStream(request)) : service.openStream(request));
   } catch (error) {
     // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
-    if (error instanceof InvalidInputError || abortedBefore) throw error;
-    recordRefusedCall(producer, context, settings, error, performance.now() - started);
+    if (error instanceof InvalidInputError || abortedBefore) {
+      telemetry?.abandon(error, (error as Error).message);
+      throw error;
+    }
+    recordRefusedCall(producer, context, settings, error, performance.now() - started, telemetry);
     throw error;
   }
-  return new TrackedStream(opened, started, (end) => recordStreamEnd(producer, context, settings, request, opened, end), options.signal);
+  return new TrackedStream(opened, started, (end) => recordStreamEnd(producer, context, settings, request, opened, end, telemetry), options.signal);
 }

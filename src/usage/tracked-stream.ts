@@ -40,7 +40,7 @@ const noop = () => {};
 /** Socket-level failures of undici / Node: the connection went away under the stream. */
 const CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_ABORTED", "ECONNABORTED"]);
 
-function isConnectionLoss(error: unknown): boolean {
+export function isConnectionLoss(error: unknown): boolean {
   for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;

@@ -4,7 +4,7 @@ import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { buildUsageEvent, type EventParts } from "./build-event.js";
-import { type CallContext, recordRefusedCall } from "./call-events.js";
+import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry } from "./call-events.js";
 import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { parseRecordInput, type RecordOptions } from "./record-input.js";
@@ -23,24 +23,29 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   // Resolved before the provider call: a bad queue setting (ConfigError) must
   // fail before tokens are spent, never after the caller's answer arrived.
   const producer = deps.producer();
-  const context: CallContext = { createdAt: new Date(), provider: service.provider, nodeName: options.nodeName, state: options.state, streamed: false, operation: "chat" };
+  const context: CallContext = callContextOf(service.provider, options, false);
+  const telemetry = startCallTelemetry(context, settings.model);
   const started = performance.now();
+  const request = {
+    messages: options.messages,
+    maxTokens: options.maxTokens,
+    temperature: options.temperature,
+    jsonMode: options.jsonMode,
+    responseFormat: options.responseFormat,
+    tools: options.tools,
+    toolChoice: options.toolChoice,
+  };
 
   let outcome;
   try {
-    outcome = await service.complete({
-      messages: options.messages,
-      maxTokens: options.maxTokens,
-      temperature: options.temperature,
-      jsonMode: options.jsonMode,
-      responseFormat: options.responseFormat,
-      tools: options.tools,
-      toolChoice: options.toolChoice,
-    });
+    outcome = await (telemetry ? telemetry.run(() => service.complete(request)) : service.complete(request));
   } catch (error) {
     // Input the adapter refused (e.g. Gemini's call arguments that are not a JSON object): nothing was sent.
-    if (error instanceof InvalidInputError) throw error;
-    recordRefusedCall(producer, context, settings, error, performance.now() - started);
+    if (error instanceof InvalidInputError) {
+      telemetry?.abandon(error, error.message);
+      throw error;
+    }
+    recordRefusedCall(producer, context, settings, error, performance.now() - started, telemetry);
     throw error;
   }
 
@@ -56,7 +61,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
     error: emptyError ? `${emptyError.message} (${emptyError.reason})` : null,
     timeToFirstTokenMs: null,
   };
-  producer.push(buildUsageEvent(parts));
+  handOver(producer, parts, telemetry, emptyError);
   if (emptyError) throw emptyError;
   return { content: outcome.content as string, usage: outcome.usage, toolCalls: outcome.toolCalls };
 }

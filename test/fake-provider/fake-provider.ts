@@ -75,13 +75,18 @@ export function sseEvents(sse: string): string[] {
   return sse.match(/[\s\S]*?(?:\r\n\r\n|\n\n|\r\r|$)/g)!.filter((event) => event !== "");
 }
 
-type Route = "openai" | "azure" | "gemini";
-type StreamRoute = "openaiStream" | "azureStream" | "geminiStream";
+type Route = "openai" | "azure" | "gemini" | "responses" | "embeddings" | "geminiEmbed";
+type StreamRoute = "openaiStream" | "azureStream" | "geminiStream" | "responsesStream";
 
 // The routes the SDKs call; each has a plain successful default reply. OpenAI and Azure
 // stream on the same path (the body says `stream: true`); Gemini has its own method.
 function routeOf(method: string, path: string): Route | "geminiStream" | undefined {
   if (method !== "POST") return undefined;
+  // The Responses API (OpenAI, Azure v1) streams on its own path too, when the body says so.
+  if (path === "/v1/responses" || path === "/openai/v1/responses") return "responses";
+  if (path === "/v1/embeddings" || path === "/openai/v1/embeddings" || /^\/openai\/deployments\/[^/]+\/embeddings$/.test(path)) return "embeddings";
+  // @google/genai's embedContent calls batchEmbedContents on the Gemini API.
+  if (/^\/v1beta\/models\/[^/]+:batchEmbedContents$/.test(path)) return "geminiEmbed";
   if (path === "/v1/chat/completions" || path === "/openai/v1/chat/completions") return "openai";
   if (/^\/openai\/deployments\/[^/]+\/chat\/completions$/.test(path)) return "azure";
   if (/^\/v1beta\/models\/[^/]+:generateContent$/.test(path)) return "gemini";
@@ -134,8 +139,19 @@ function defaultReplies(streams: Partial<Record<StreamRoute, string>>): Record<R
     openaiStream: streamed(streams.openaiStream ?? loadSse("openai/stream-basic")),
     azureStream: streamed(streams.azureStream ?? loadSse("azure/stream-prompt-filter")),
     geminiStream: streamed(streams.geminiStream ?? loadSse("gemini/stream-basic"), "text/event-stream"),
+    responses: serialised(loadFixture("openai/responses-basic")),
+    responsesStream: streamed(streams.responsesStream ?? loadSse("openai/responses-stream")),
+    embeddings: serialised(loadFixture("openai/embeddings-basic")),
+    geminiEmbed: serialised(loadFixture("gemini/embed-content-basic")),
     notFound: { ...serialised({ error: { message: "fake provider: no such route", type: "invalid_request_error", code: "not_found" } }), status: 404 },
   };
+}
+
+/** The embeddings reply with each vector as little-endian float32 bytes in base64, as the API answers `encoding_format: "base64"`. */
+function asBase64Embeddings(reply: PreparedReply): PreparedReply {
+  const body = JSON.parse(reply.body.toString()) as { data: { embedding: number[] }[] };
+  for (const item of body.data) item.embedding = Buffer.from(new Float32Array(item.embedding).buffer).toString("base64") as unknown as number[];
+  return { ...reply, body: Buffer.from(JSON.stringify(body)) };
 }
 
 /** What a streamed chat completion request must ask for; the message of the 400 when it does not. */
@@ -170,6 +186,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const record = options.recordRequests ?? true;
   const requireIncludeUsage = options.requireIncludeUsage ?? true;
   const defaults = defaultReplies(options.defaultStreams ?? {});
+  const base64Embeddings = asBase64Embeddings(defaults.embeddings);
   const queue: PreparedReply[] = [];
   const requests: RecordedRequest[] = [];
   const delayed = new Set<NodeJS.Timeout>();
@@ -219,14 +236,17 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const method = req.method ?? "GET";
     let route: Route | StreamRoute | undefined = routeOf(method, path);
     // OpenAI-style routes stream when the body says so; only then is the body parsed when not recording.
-    const body = record || ((route === "openai" || route === "azure") && bodyText.includes('"stream"')) ? parseBody(bodyText) : undefined;
+    const body = record || ((route === "openai" || route === "azure" || route === "responses") && bodyText.includes('"stream"')) ? parseBody(bodyText) : undefined;
     if (record) requests.push({ method, path, search, headers: req.headers, body });
     if ((route === "openai" || route === "azure") && (body as { stream?: unknown } | undefined)?.stream === true) {
       route = route === "openai" ? "openaiStream" : "azureStream";
       const problem = requireIncludeUsage ? streamRequestProblem(body) : null;
       if (problem) return send(res, prepare({ status: 400, body: { error: { message: problem, type: "invalid_request_error", param: "stream_options", code: null } } }));
     }
-    const reply = queue.shift() ?? (route ? defaults[route] : defaults.notFound);
+    if (route === "responses" && (body as { stream?: unknown } | undefined)?.stream === true) route = "responsesStream";
+    let reply = queue.shift() ?? (route ? defaults[route] : defaults.notFound);
+    // openai@6 asks for base64 embeddings unless the caller names a format; the API then sends each vector as base64 float32.
+    if (route === "embeddings" && reply === defaults.embeddings && !bodyText.includes('"encoding_format":"float"')) reply = base64Embeddings;
     if (reply.delayMs === 0) return send(res, reply);
     const timer = setTimeout(() => {
       delayed.delete(timer);

@@ -28,6 +28,13 @@ describe("describeError", () => {
     expect(text).not.toContain("kkkkk");
   });
 
+  it("reads the AI SDK's statusCode as the HTTP status", () => {
+    class APICallError extends Error {
+      readonly statusCode = 429;
+    }
+    expect(describeError(new APICallError("Rate limit reached"))).toBe("APICallError (status 429): Rate limit reached");
+  });
+
   it("describes thrown non-errors", () => {
     expect(describeError("boom")).toBe("Non-error thrown: boom");
   });
