@@ -14,7 +14,7 @@ const out = process.argv[2] ?? "docs/dashboard.png";
 const hash = process.argv[3] ?? "#range=7d&tz=Asia%2FShanghai";
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const database = await createTestDatabase("llmt_screenshot");
-const sql = postgres(database.url, { onnotice: () => {} });
+const sql = postgres(database.url, { onnotice: () => {}, fetch_types: false });
 const server = await (async () => {
   await runMigrations(database.url);
   const rows = usageHistory({ now: new Date(), days: 31, callsPerHour: 14, seed: 7 });
