@@ -55,7 +55,7 @@ let db: Sql;
 const rand = random(20260308);
 const rows = seedRows(rand, 6000);
 
-const insert = (batch: SeedRow[]) => db`INSERT INTO llm_tracker_usage ${db(batch)} ON CONFLICT (id) DO NOTHING`;
+const insert = (batch: SeedRow[]) => db`INSERT INTO llm_tracker_usage ${db(batch)} ON CONFLICT DO NOTHING`;
 
 beforeAll(async () => {
   database = await createTestDatabase();
