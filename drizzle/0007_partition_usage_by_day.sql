@@ -33,9 +33,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   parent regclass := 'llm_tracker_usage'::regclass;
   schema_name text := (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = 'llm_tracker_usage'::regclass);
+  -- From the catalog alone (pg_get_expr on a partition bound would lock the partition).
   default_partition text := (
-    SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'llm_tracker_usage'::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT');
+    SELECT nullif(partdefid, 0)::regclass::text FROM pg_partitioned_table WHERE partrelid = 'llm_tracker_usage'::regclass);
   saved_lock_timeout text := current_setting('lock_timeout');
   d date;
   qualified text;
@@ -81,12 +81,15 @@ RETURNS TABLE (partition text, day date, moved_rows bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   today date := (now() AT TIME ZONE 'UTC')::date;
+  -- From the catalog alone (pg_get_expr on a partition bound would lock the partition).
   default_partition text := (
-    SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'llm_tracker_usage'::regclass AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT');
+    SELECT nullif(partdefid, 0)::regclass::text FROM pg_partitioned_table WHERE partrelid = 'llm_tracker_usage'::regclass);
+  saved_lock_timeout text := current_setting('lock_timeout');
   late date;
 BEGIN
   IF days_ahead < 0 THEN RAISE EXCEPTION 'days_ahead must be 0 or more, not %', days_ahead; END IF;
+  PERFORM pg_advisory_xact_lock(7146385202);
+  PERFORM set_config('lock_timeout', '10s', true);
   IF default_partition IS NOT NULL THEN
     FOR late IN EXECUTE format(
       'SELECT DISTINCT (created_at AT TIME ZONE ''UTC'')::date FROM %s WHERE created_at < $1 ORDER BY 1', default_partition)
@@ -96,6 +99,7 @@ BEGIN
     END LOOP;
   END IF;
   RETURN QUERY SELECT * FROM llm_tracker_usage_create_partitions(today, today + days_ahead);
+  PERFORM set_config('lock_timeout', saved_lock_timeout, true);
 END;
 $$;
 --> statement-breakpoint
