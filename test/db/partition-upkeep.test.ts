@@ -53,8 +53,8 @@ async function rowsIn(sql: Sql, table: string): Promise<number> {
 
 /** The rollup summed per grain and dimension: what retention must leave untouched. */
 async function rollupTotals(sql: Sql): Promise<unknown[]> {
-  return sql`SELECT grain, dimension, sum(calls)::int8::text AS calls, sum(total_tokens)::text AS tokens, sum(cost_usd)::text AS cost
-    FROM llm_tracker_usage_rollup GROUP BY 1, 2 ORDER BY 1, 2`;
+  return [...await sql`SELECT grain, dimension, sum(calls)::int8::text AS calls, sum(total_tokens)::text AS tokens, sum(cost_usd)::text AS cost
+    FROM llm_tracker_usage_rollup GROUP BY 1, 2 ORDER BY 1, 2`];
 }
 
 /** `count` events `daysAgo` days before today's UTC midnight, spread over that day's hours. */
