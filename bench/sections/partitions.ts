@@ -53,7 +53,9 @@ async function seed(sql: Sql, from: number, to: number): Promise<void> {
 /** Bytes of the usage table on disk (heap, TOAST, every index; every partition), and of the rollup. */
 async function sizes(sql: Sql): Promise<{ usage: number; rollup: number; rows: number }> {
   const [row] = await sql<{ usage: string; rollup: string; rows: string }[]>`
-    SELECT (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('llm_tracker_usage'))::int8::text AS usage,
+    SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+            WHERE c.oid = 'llm_tracker_usage'::regclass
+               OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'llm_tracker_usage'::regclass))::int8::text AS usage,
       pg_total_relation_size('llm_tracker_usage_rollup')::text AS rollup,
       (SELECT count(*) FROM llm_tracker_usage)::text AS rows`;
   return { usage: Number(row!.usage), rollup: Number(row!.rollup), rows: Number(row!.rows) };
