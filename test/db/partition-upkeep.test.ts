@@ -13,6 +13,7 @@ import { createWorkerMetrics } from "../../src/ops/worker-metrics.js";
 import { getStatsByDay, getStatsByUser, getSummaryStats } from "../../src/stats/index.js";
 import { insertUsageRows } from "../../workers/insert-usage-rows.js";
 import { startUsageWorker } from "../../workers/usage-worker.js";
+import { classifyWriteError } from "../../workers/write-error-kind.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 import { obliterateQueue, testQueueName } from "../support/test-queue.js";
@@ -94,6 +95,41 @@ describe("creating partitions ahead", () => {
     expect(await rollupTotals(sql)).toEqual(rollup);
     // A redelivery of the moved rows is still a no-op.
     expect(await insertUsageRows(sql, late)).toEqual({ inserted: 0 });
+  });
+});
+
+describe("a write racing the upkeep", () => {
+  it("a row routed to the default partition while its day gets a partition fails once, as a transient error; written again, it lands", async () => {
+    const { db, sql } = await migratedDatabase();
+    const day = today - 20 * DAY_MS;
+    await insertUsageRows(sql, eventsOn(20, 3, "waiting"));
+    const upkeep = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+    clients.push(upkeep);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // The upkeep's own lock on the default partition, held while a worker's insert routes a row there.
+    const pass = upkeep.begin(async (tx) => {
+      await tx`LOCK TABLE llm_tracker_usage_default IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await held;
+      return tx`SELECT * FROM llm_tracker_usage_create_partitions(${isoDay(day)}::date, ${isoDay(day)}::date)`;
+    });
+    await isLocked;
+    const [event] = eventsOn(20, 1, "racing");
+    const racing = insertUsageRows(sql, [event!]).then(() => undefined, (error: unknown) => error);
+    // Wait until the insert waits for the lock, then let the upkeep move the rows and attach.
+    const waiting = async () => (await sql`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)[0]!.n as number;
+    while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    expect((await pass).length).toBe(1);
+    const error = await racing;
+    expect(error).toMatchObject({ code: "23514", table_name: "llm_tracker_usage_default" });
+    // The worker retries a transient error with the same batch instead of setting its events aside.
+    expect(classifyWriteError(error)).toBe("transient");
+    expect(await insertUsageRows(sql, [event!])).toEqual({ inserted: 1 });
+    expect(await rowsIn(sql, partitionOf(day))).toBe(4);
   });
 });
 
