@@ -39,18 +39,35 @@ export interface PartitionUpkeepOptions {
 }
 
 /**
- * One pass: creates the partitions of today through `daysAhead` days ahead and
- * of every earlier day with rows in the default partition, then (with
+ * One pass: creates the partitions of every earlier day with rows in the
+ * default partition (one transaction per day) and of today through `daysAhead`
+ * days ahead, then (with
  * `retentionDays`) drops each partition whose day ended `retentionDays` × 24 h
- * ago or earlier. Two statements, each its own transaction under the upkeep
+ * ago or earlier. Each statement is its own transaction under the upkeep
  * advisory lock; a table lock not granted within 10 s fails the statement
  * (55P03), to be retried at the next pass.
  */
 export async function runPartitionUpkeep(sql: Sql, options: PartitionUpkeepOptions = {}): Promise<PartitionUpkeepResult> {
   const daysAhead = options.daysAhead ?? PARTITION_DAYS_AHEAD;
-  const created = await sql<{ partition: string; day: string; moved_rows: string }[]>`
+  type Created = { partition: string; day: string; moved_rows: string }[];
+  // Past days waiting in the default partition first, one transaction each: moving a
+  // day's rows locks the default partition until its commit, so writers routed there
+  // wait for one day's move at a time, not for all of them.
+  const waiting = await sql.begin(async (tx) => {
+    await tx`SET LOCAL lock_timeout = '10s'`;
+    return tx<{ day: string }[]>`
+      SELECT DISTINCT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM llm_tracker_usage_default
+      WHERE created_at < date_trunc('day', now(), 'UTC') ORDER BY 1`;
+  });
+  const created: Created = [];
+  for (const { day } of waiting) {
+    created.push(...(await sql<Created>`
+      SELECT partition, to_char(day, 'YYYY-MM-DD') AS day, moved_rows::text
+      FROM llm_tracker_usage_create_partitions(${day}::date, ${day}::date)`));
+  }
+  created.push(...(await sql<Created>`
     SELECT partition, to_char(day, 'YYYY-MM-DD') AS day, moved_rows::text
-    FROM llm_tracker_usage_create_partitions_ahead(${daysAhead}::int)`;
+    FROM llm_tracker_usage_create_partitions_ahead(${daysAhead}::int)`));
   const dropped =
     options.retentionDays === undefined
       ? []
