@@ -5,8 +5,9 @@
 // background with one pipelined round trip; entries younger than the cache lifetime
 // (LLM_TRACKER_BUDGET_CACHE_MS) are trusted as they are, older ones are still used
 // while a refresh runs. The SDK wrappers must return the SDK's own promise
-// synchronously, so their check never waits; callAndTrack/streamAndTrack wait for
-// one refresh when the snapshot has nothing yet for the call (cold). Redis
+// synchronously, so their check never waits (it uses what it has, even stale, and
+// reads in the background); callAndTrack/streamAndTrack wait for one refresh (one
+// round trip) when what they need is missing or older than the lifetime. Redis
 // unreachable: the call is allowed; the failure is logged (once per outage) and counted.
 import type { Budget } from "../config/settings.js";
 import { BudgetExceededError } from "../errors/budget-exceeded-error.js";
@@ -98,8 +99,9 @@ export class BudgetGuard {
   }
 
   /**
-   * The check of callAndTrack/streamAndTrack: as check(), but when nothing is known yet of a
-   * budget that applies, waits for one read from Redis (bounded by coldWaitMs) first.
+   * The check of callAndTrack/streamAndTrack: as check(), but when what is known of a budget
+   * that applies is missing or older than the cache lifetime, waits for one read from Redis
+   * (one round trip, bounded by coldWaitMs) first.
    */
   async checkBeforeCall(userId: string | null, nodeName: string): Promise<void> {
     if (this.evaluate(userId, nodeName, Date.now(), true)) return;
@@ -108,11 +110,11 @@ export class BudgetGuard {
   }
 
   /**
-   * Returns true when every applicable budget was known (nothing cold); throws when one is spent.
-   * A `probe` leaves a cold read to its caller (which awaits it) and does not count the unknown.
+   * Returns true when what is known of every applicable budget is fresh; throws when one is spent.
+   * A `probe` leaves the read to its caller (which awaits it) and does not count the unknown.
    */
   private evaluate(userId: string | null, nodeName: string, now: number, probe: boolean): boolean {
-    let warm = true;
+    let fresh = true;
     let stale = false;
     for (const rule of this.rules) {
       const { budget } = rule;
@@ -128,21 +130,23 @@ export class BudgetGuard {
       if (entry === undefined || now - entry.readAt > this.options.cacheMs) {
         this.want(rule.hash, field);
         stale = true;
+        fresh = false;
       }
       if (entry === undefined) {
-        warm = false;
         if (!probe) this.counters.allowedUnknown += 1;
         continue;
       }
       if (entry.units >= rule.limitUnits) {
+        // A probe whose knowledge is stale reads again first: the spend may have been rebuilt lower.
+        if (probe && stale) return false;
         this.counters.refusals += 1;
         this.pendingRefusals.set(rule.label, (this.pendingRefusals.get(rule.label) ?? 0) + 1);
         if (stale) this.refreshSoon();
         throw new BudgetExceededError(budget.scope, subject, budget.period, budget.limitUsd, unitsToUsd(entry.units), budget.timeZone);
       }
     }
-    if (stale && (warm || !probe)) this.refreshSoon();
-    return warm;
+    if (stale && !probe) this.refreshSoon();
+    return fresh;
   }
 
   private want(hash: string, field: string): void {

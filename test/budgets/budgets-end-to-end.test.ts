@@ -1,0 +1,227 @@
+// Budgets end to end: tracked calls against the fake provider, the real worker keeping
+// spend in Redis from the rows it inserted, and the call path refusing what is spent.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BudgetExceededError, configure, flush, getBudgetStatus, LLMTracker, shutdown, trackOpenAI, type BudgetInput } from "../../src/index.js";
+import { getBudgetGuard } from "../../src/budgets/default-guard.js";
+import { spendKeyBase, UNITS_PER_USD, usdTextToUnits } from "../../src/budgets/spend-keys.js";
+import { resetConfiguration, type Budget } from "../../src/config/settings.js";
+import { createLogger } from "../../src/logger.js";
+import { startUsageWorker, type UsageWorkerHandle } from "../../workers/usage-worker.js";
+import { startFakeProvider, type FakeProvider } from "../fake-provider/fake-provider.js";
+import { freePort } from "../support/free-port.js";
+import { TEST_REDIS_URL } from "../support/services.js";
+import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
+import { obliterateQueue, testQueueName } from "../support/test-queue.js";
+import { waitFor } from "../support/wait-for.js";
+
+const messages = [{ role: "user" as const, content: "hello" }];
+/** What the worker counts: every (period, zone, scope) the tests below use. */
+const WORKER_BUDGETS: Budget[] = [
+  { scope: "user", key: null, period: "day", limitUsd: 1, timeZone: "UTC" },
+  { scope: "node", key: null, period: "day", limitUsd: 1, timeZone: "UTC" },
+  { scope: "global", key: null, period: "month", limitUsd: 1, timeZone: "UTC" },
+  { scope: "global", key: null, period: "day", limitUsd: 1, timeZone: "Asia/Kolkata" },
+];
+
+let fake: FakeProvider;
+let db: TestDatabase;
+let sql: postgres.Sql;
+let redis: Redis;
+let worker: UsageWorkerHandle;
+let queueName: string;
+let spoolDir: string;
+/** What one default fake chat completion costs, in USD (from its row). */
+let callCost: number;
+
+function use(budgets: BudgetInput[], overrides: Record<string, unknown> = {}) {
+  resetConfiguration();
+  configure({
+    LLM_PROVIDER: "openai",
+    OPENAI_CONFIG: { api_key: "sk-budget-test-key-123456", base_url: `${fake.url}/v1`, model: "gpt-4.1-mini" },
+    LLM_MAX_RETRIES: 0,
+    REDIS_URL: TEST_REDIS_URL,
+    LLM_TRACKER_QUEUE: queueName,
+    LLM_TRACKER_SPOOL_DIR: spoolDir,
+    LLM_TRACKER_HANDLE_SIGNALS: false,
+    LLM_TRACKER_LOG_LEVEL: "silent",
+    LLM_TRACKER_BUDGETS: budgets,
+    // Every callAndTrack reads the spend again: the tests see each committed row at once.
+    LLM_TRACKER_BUDGET_CACHE_MS: 1,
+    ...overrides,
+  });
+}
+
+const call = (userId: string | null, nodeName = "chat") => LLMTracker.callAndTrack({ messages, nodeName, state: { user_id: userId } });
+
+/** Postgres's sum of cost_usd for the rows matching `where`, as spend units. */
+async function pgUnits(where = sql`true`): Promise<bigint> {
+  const [row] = await sql<{ cost: string | null }[]>`select sum(cost_usd)::text as cost from llm_tracker_usage where ${where}`;
+  return row?.cost ? usdTextToUnits(row.cost) : 0n;
+}
+
+async function spentOf(filter: (s: Awaited<ReturnType<typeof getBudgetStatus>>[number]) => boolean): Promise<number> {
+  const status = await getBudgetStatus();
+  return status.find(filter)?.spent_usd ?? 0;
+}
+
+beforeAll(async () => {
+  fake = await startFakeProvider();
+  db = await createTestDatabase();
+  queueName = testQueueName();
+  spoolDir = await mkdtemp(join(tmpdir(), "llmt-budget-spool-"));
+  worker = await startUsageWorker({ redisUrl: TEST_REDIS_URL, databaseUrl: db.url, queueName, batchSize: 100, flushMs: 5, logger: createLogger("silent"), budgets: WORKER_BUDGETS, budgetCheckMs: 100 });
+  sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+  redis = new Redis(TEST_REDIS_URL);
+  // The price of one call, measured once without budgets.
+  use([]);
+  await LLMTracker.callAndTrack({ messages, nodeName: "price-probe", state: { user_id: "price-probe" } });
+  await flush();
+  const [row] = await waitFor(async () => {
+    const rows = await sql<{ cost: string }[]>`select cost_usd::text as cost from llm_tracker_usage where user_id = 'price-probe'`;
+    return rows.length === 1 ? rows : undefined;
+  });
+  callCost = Number(row!.cost);
+  expect(callCost).toBeGreaterThan(0);
+});
+
+afterAll(async () => {
+  await shutdown();
+  resetConfiguration();
+  await worker?.close();
+  await sql?.end();
+  const keys = await redis.keys(`${spendKeyBase("bull", queueName)}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis?.disconnect();
+  await db?.drop();
+  await obliterateQueue(queueName);
+  await fake?.close();
+  await rm(spoolDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await shutdown();
+});
+
+describe("budgets", () => {
+  it("refuses a user's call once the user's daily budget is spent, without reaching the provider, while another user's call goes through", async () => {
+    use([{ scope: "user", period: "day", limit_usd: callCost * 1.5 }]);
+    await call("alice");
+    await call("alice"); // spend 1 × cost < 1.5 × cost: allowed
+    await flush();
+    await waitFor(async () => (await spentOf((s) => s.key === "alice")) >= callCost * 2 - 1e-12, 20_000, "alice's spend in Redis");
+
+    const before = fake.requests.length;
+    const refused = await call("alice").catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BudgetExceededError);
+    expect(refused).toMatchObject({ scope: "user", key: "alice", period: "day", limit_usd: callCost * 1.5 });
+    expect((refused as BudgetExceededError).spent_usd).toBeCloseTo(callCost * 2, 12);
+    expect((refused as Error).message).toMatch(/^Budget exceeded: user "alice" has spent \$[\d.]+ of its \$[\d.]+ daily budget \(UTC\)$/);
+    expect(fake.requests.length).toBe(before); // no provider call
+
+    await call("bob");
+    expect(fake.requests.length).toBe(before + 1);
+
+    // Nothing was recorded for the refused call.
+    await flush();
+    await waitFor(async () => (await sql`select 1 from llm_tracker_usage where user_id = 'bob'`).length === 1);
+    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where user_id = 'alice'`;
+    expect(n).toBe(2);
+    expect(getBudgetGuard()!.counters.refusals).toBe(1);
+
+    const status = await getBudgetStatus({ userId: "alice" });
+    expect(status).toEqual([
+      expect.objectContaining({ scope: "user", key: "alice", period: "day", time_zone: "UTC", limit_usd: callCost * 1.5, remaining_usd: 0 }),
+    ]);
+  });
+
+  it("refuses calls made through trackOpenAI too, synchronously, from what the snapshot holds", async () => {
+    use([{ scope: "user", key: "carol", period: "day", limit_usd: callCost / 2 }]);
+    await call("carol");
+    await flush();
+    await waitFor(async () => (await spentOf((s) => s.key === "carol")) > 0, 20_000, "carol's spend in Redis");
+    await expect(call("carol")).rejects.toBeInstanceOf(BudgetExceededError); // the snapshot now holds carol's spend
+
+    const openai = trackOpenAI(new OpenAI({ apiKey: "sk-budget-test-key-123456", baseURL: `${fake.url}/v1`, maxRetries: 0 }), { state: { user_id: "carol" } });
+    const before = fake.requests.length;
+    expect(() => openai.chat.completions.create({ model: "gpt-4.1-mini", messages })).toThrow(BudgetExceededError);
+    expect(fake.requests.length).toBe(before);
+    // Another user through the same wrapper is not refused.
+    const other = trackOpenAI(new OpenAI({ apiKey: "sk-budget-test-key-123456", baseURL: `${fake.url}/v1`, maxRetries: 0 }), { state: { user_id: "dave" } });
+    await other.chat.completions.create({ model: "gpt-4.1-mini", messages });
+    expect(fake.requests.length).toBe(before + 1);
+  });
+
+  it("refuses every call of a node once the node's daily budget is spent", async () => {
+    use([{ scope: "node", key: "summarize", period: "day", limit_usd: callCost / 2 }]);
+    await call("erin", "summarize");
+    await flush();
+    await waitFor(async () => (await spentOf((s) => s.scope === "node" && s.key === "summarize")) > 0, 20_000, "the node's spend");
+    const refused = await call("frank", "summarize").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ scope: "node", key: "summarize", period: "day" });
+    await call("frank", "interpret"); // another node
+  });
+
+  it("refuses every call once the global monthly budget is spent", async () => {
+    const spent = await pgUnits();
+    use([{ scope: "global", period: "month", limit_usd: Number(spent) / Number(UNITS_PER_USD) + callCost / 2 }]);
+    await call("gina");
+    await flush();
+    await waitFor(async () => (await spentOf((s) => s.scope === "global")) * Number(UNITS_PER_USD) >= Number(spent) + callCost * 1e10 * 0.99, 20_000, "the global spend");
+    const refused = await call("harry").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ scope: "global", key: null, period: "month", time_zone: "UTC" });
+  });
+
+  it("keeps the spend equal to Postgres's sum, and rebuilds it from Postgres after its keys were flushed from Redis", async () => {
+    use([{ scope: "global", period: "month", limit_usd: 1_000 }]);
+    await call("ivan");
+    await flush();
+    const hash = `${spendKeyBase("bull", queueName)}:month:UTC:${new Date().toISOString().slice(0, 7)}`;
+    const exact = async () => BigInt((await redis.hget(hash, "g")) ?? "-1") === (await pgUnits());
+    await waitFor(exact, 20_000, "Redis spend = Postgres sum");
+    const keys = await redis.keys(`${spendKeyBase("bull", queueName)}*`);
+    await redis.del(...keys);
+    expect(await redis.exists(hash)).toBe(0);
+    await waitFor(exact, 20_000, "the rebuilt spend");
+    expect(await redis.hexists(hash, "__snapshot")).toBe(1);
+  });
+
+  it("counts a row in the period of its created_at in the budget's zone: midnight in Asia/Kolkata splits two rows a millisecond apart", async () => {
+    use([{ scope: "global", period: "day", limit_usd: 1_000, time_zone: "Asia/Kolkata" }]);
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata" }).format(new Date()); // YYYY-MM-DD
+    const midnight = new Date(`${today}T00:00:00.000+05:30`);
+    const hash = `${spendKeyBase("bull", queueName)}:day:Asia/Kolkata:${today}`;
+    const usage = { model: "gpt-4.1-mini", prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 };
+    const readG = async () => BigInt((await redis.hget(hash, "g")) ?? "0");
+    await waitFor(async () => (await redis.hexists(hash, "__snapshot")) === 1, 20_000, "today's hash rebuilt");
+    const base = await readG();
+    LLMTracker.record({ usage, createdAt: new Date(midnight.getTime() - 1), nodeName: "zone-yesterday" });
+    LLMTracker.record({ usage, createdAt: midnight, nodeName: "zone-today" });
+    await flush();
+    await waitFor(async () => (await sql`select 1 from llm_tracker_usage where metadata->>'node_name' like 'zone-%'`).length === 2);
+    const todayUnits = await pgUnits(sql`metadata->>'node_name' = 'zone-today'`);
+    expect(todayUnits).toBeGreaterThan(0n);
+    await waitFor(async () => (await readG()) === base + todayUnits, 20_000, "today's row counted, yesterday's not");
+    // The rebuild draws the same line (the zone's midnight is not a whole UTC hour: raw rows at the edge).
+    const [{ since }] = await sql<{ since: string }[]>`select sum(cost_usd)::text as since from llm_tracker_usage where created_at >= ${midnight.toISOString()}::timestamptz`;
+    await redis.del(hash);
+    await waitFor(async () => (await redis.hexists(hash, "__snapshot")) === 1, 20_000, "rebuilt");
+    expect(await readG()).toBe(usdTextToUnits(since));
+  });
+
+  it("allows calls while Redis is unreachable, and counts the failed checks", async () => {
+    const port = await freePort();
+    use([{ scope: "user", period: "day", limit_usd: 0 }], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const before = fake.requests.length;
+    await call("ivy");
+    await call("ivy");
+    expect(fake.requests.length).toBe(before + 2);
+    expect(getBudgetGuard()!.counters.checkFailures).toBeGreaterThanOrEqual(1);
+    expect(getBudgetGuard()!.counters.allowedUnknown).toBeGreaterThanOrEqual(2);
+  });
+});
