@@ -82,11 +82,11 @@ beforeAll(async () => {
   use([]);
   await LLMTracker.callAndTrack({ messages, nodeName: "price-probe", state: { user_id: "price-probe" } });
   await flush();
-  const [row] = await waitFor(async () => {
-    const rows = await sql<{ cost: string }[]>`select cost_usd::text as cost from llm_tracker_usage where user_id = 'price-probe'`;
-    return rows.length === 1 ? rows : undefined;
+  const rows = await waitFor(async () => {
+    const found = await sql<{ cost: string }[]>`select cost_usd::text as cost from llm_tracker_usage where user_id = 'price-probe'`;
+    return found.length === 1 ? found : undefined;
   });
-  callCost = Number(row!.cost);
+  callCost = Number(rows![0]!.cost);
   expect(callCost).toBeGreaterThan(0);
 });
 
@@ -130,8 +130,8 @@ describe("budgets", () => {
     // Nothing was recorded for the refused call.
     await flush();
     await waitFor(async () => (await sql`select 1 from llm_tracker_usage where user_id = 'bob'`).length === 1);
-    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where user_id = 'alice'`;
-    expect(n).toBe(2);
+    const [counted] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where user_id = 'alice'`;
+    expect(counted!.n).toBe(2);
     expect(getBudgetGuard()!.counters.refusals).toBe(1);
 
     const status = await getBudgetStatus({ userId: "alice" });
@@ -208,10 +208,10 @@ describe("budgets", () => {
     expect(todayUnits).toBeGreaterThan(0n);
     await waitFor(async () => (await readG()) === base + todayUnits, 20_000, "today's row counted, yesterday's not");
     // The rebuild draws the same line (the zone's midnight is not a whole UTC hour: raw rows at the edge).
-    const [{ since }] = await sql<{ since: string }[]>`select sum(cost_usd)::text as since from llm_tracker_usage where created_at >= ${midnight.toISOString()}::timestamptz`;
+    const [sinceRow] = await sql<{ since: string }[]>`select sum(cost_usd)::text as since from llm_tracker_usage where created_at >= ${midnight.toISOString()}::timestamptz`;
     await redis.del(hash);
     await waitFor(async () => (await redis.hexists(hash, "__snapshot")) === 1, 20_000, "rebuilt");
-    expect(await readG()).toBe(usdTextToUnits(since));
+    expect(await readG()).toBe(usdTextToUnits(sinceRow!.since));
   });
 
   it("allows calls while Redis is unreachable, and counts the failed checks", async () => {
