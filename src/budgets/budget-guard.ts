@@ -228,7 +228,7 @@ export class BudgetGuard {
 }
 
 /** Resolves once the client can take commands; rejects when it is not ready within `ms` or is reconnecting after a failure. */
-function whenReady(client: RedisClient, ms: number): Promise<void> {
+export function whenReady(client: RedisClient, ms: number): Promise<void> {
   if (client.status === "ready") return Promise.resolve();
   if (client.status !== "wait" && client.status !== "connecting" && client.status !== "connect") {
     return Promise.reject(new Error(`Redis connection is ${client.status}`));

@@ -3,7 +3,7 @@
 import { getTrackerSettings, onConfigurationChange } from "../config/settings.js";
 import { createLogger } from "../logger.js";
 import { createRedisClient, onEachNode, type RedisClient } from "../redis/redis-client.js";
-import { BudgetGuard } from "./budget-guard.js";
+import { BudgetGuard, whenReady } from "./budget-guard.js";
 import { readBudgetStatus, type BudgetStatus, type BudgetStatusOptions } from "./budget-status.js";
 import { spendKeyBase } from "./spend-keys.js";
 
@@ -53,5 +53,6 @@ export async function getBudgetStatus(options: BudgetStatusOptions = {}): Promis
   getBudgetGuard();
   if (!current) return [];
   const settings = getTrackerSettings();
+  await whenReady(current.redis, 5_000);
   return readBudgetStatus(current.redis, current.keyBase, settings.budgets, options);
 }
