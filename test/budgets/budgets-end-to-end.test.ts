@@ -11,7 +11,8 @@ import { BudgetExceededError, configure, flush, getBudgetStatus, LLMTracker, shu
 import { getBudgetGuard } from "../../src/budgets/default-guard.js";
 import { spendKeyBase, UNITS_PER_USD, usdTextToUnits } from "../../src/budgets/spend-keys.js";
 import { resetConfiguration, type Budget } from "../../src/config/settings.js";
-import { createLogger } from "../../src/logger.js";
+import { pino } from "pino";
+import { startWorkerOps, type WorkerOps } from "../../src/ops/worker-ops.js";
 import { startUsageWorker, type UsageWorkerHandle } from "../../workers/usage-worker.js";
 import { startFakeProvider, type FakeProvider } from "../fake-provider/fake-provider.js";
 import { freePort } from "../support/free-port.js";
@@ -38,6 +39,9 @@ let queueName: string;
 let spoolDir: string;
 /** What one default fake chat completion costs, in USD (from its row). */
 let callCost: number;
+/** The worker's log lines (warn and above), parsed. */
+const logLines: Record<string, unknown>[] = [];
+let ops: WorkerOps;
 
 function use(budgets: BudgetInput[], overrides: Record<string, unknown> = {}) {
   resetConfiguration();
@@ -75,7 +79,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   queueName = testQueueName();
   spoolDir = await mkdtemp(join(tmpdir(), "llmt-budget-spool-"));
-  worker = await startUsageWorker({ redisUrl: TEST_REDIS_URL, databaseUrl: db.url, queueName, batchSize: 100, flushMs: 5, logger: createLogger("silent"), budgets: WORKER_BUDGETS, budgetCheckMs: 100 });
+  const logger = pino({ level: "warn" }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  worker = await startUsageWorker({ redisUrl: TEST_REDIS_URL, databaseUrl: db.url, queueName, batchSize: 100, flushMs: 5, logger, budgets: WORKER_BUDGETS, budgetCheckMs: 100 });
+  ops = await startWorkerOps({ redisUrl: TEST_REDIS_URL, databaseUrl: db.url, queueName, spoolDir, httpPort: 0, listenPort: 0, host: "127.0.0.1", budgets: WORKER_BUDGETS });
   sql = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
   redis = new Redis(TEST_REDIS_URL);
   // The price of one call, measured once without budgets.
@@ -94,6 +100,7 @@ afterAll(async () => {
   await shutdown();
   resetConfiguration();
   await worker?.close();
+  await ops?.close();
   await sql?.end();
   const keys = await redis.keys(`${spendKeyBase("bull", queueName)}*`);
   if (keys.length > 0) await redis.del(...keys);
@@ -138,6 +145,29 @@ describe("budgets", () => {
     expect(status).toEqual([
       expect.objectContaining({ scope: "user", key: "alice", period: "day", time_zone: "UTC", limit_usd: callCost * 1.5, remaining_usd: 0 }),
     ]);
+  });
+
+  it("logs once when a budget crosses 80 % and 100 %, and shows each budget on the worker's /metrics", async () => {
+    // The worker counts every user daily with a 1 USD limit: make one user cross both lines.
+    const usage = { model: "gpt-4.1-mini", prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 }; // 0.40 USD each
+    use([{ scope: "user", period: "day", limit_usd: 1 }]);
+    for (let i = 0; i < 2; i += 1) LLMTracker.record({ usage, state: { user_id: "big-spender" } });
+    await flush();
+    await waitFor(() => logLines.some((l) => l.msg === "budget crossed 80 %" && l.key === "big-spender"), 20_000, "the 80 % line");
+    LLMTracker.record({ usage, state: { user_id: "big-spender" } });
+    await flush();
+    await waitFor(() => logLines.some((l) => String(l.msg).startsWith("budget reached 100 %") && l.key === "big-spender"), 20_000, "the 100 % line");
+    expect(logLines.filter((l) => l.key === "big-spender")).toHaveLength(2);
+    expect(logLines.find((l) => l.msg === "budget crossed 80 %")).toMatchObject({ scope: "user", period: "day", timeZone: "UTC", limitUsd: 1, spentUsd: 0.8 });
+
+    await expect(call("big-spender")).rejects.toBeInstanceOf(BudgetExceededError);
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${ops.server!.url}/metrics`)).text();
+      return text.includes('llm_tracker_budget_refusals{scope="user",key="*",period="day",time_zone="UTC"}') ? text : undefined;
+    }, 20_000, "the refusal on /metrics");
+    expect(metrics).toContain('llm_tracker_budget_spent_usd{scope="user",key="big-spender",period="day",time_zone="UTC"} 1.2');
+    expect(metrics).toContain('llm_tracker_budget_remaining_usd{scope="user",key="big-spender",period="day",time_zone="UTC"} 0');
+    expect(metrics).toContain('llm_tracker_budget_limit_usd{scope="global",key="",period="month",time_zone="UTC"} 1');
   });
 
   it("refuses calls made through trackOpenAI too, synchronously, from what the snapshot holds", async () => {
