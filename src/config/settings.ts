@@ -56,7 +56,7 @@ export interface SettingsInput {
   LLM_TRACKER_AZURE_DEPLOYMENTS?: Record<string, string> | string;
   /** Spend limits checked before each tracked call (JSON text in the environment). Default: none. */
   LLM_TRACKER_BUDGETS?: BudgetInput[] | string;
-  /** How long the app trusts its local copy of the budgets' spend, in ms. Default 1000. */
+  /** How long the app trusts its local copy of the budgets' spend, in ms. Default 250. */
   LLM_TRACKER_BUDGET_CACHE_MS?: number | string;
 }
 
@@ -116,7 +116,7 @@ export const DEFAULTS = {
   httpPort: 9464,
   logLevel: "info",
   queuePrefix: "bull",
-  budgetCacheMs: 1_000,
+  budgetCacheMs: 250,
 } as const;
 
 const KEYS = [

@@ -13,7 +13,7 @@ describe("LLM_TRACKER_BUDGETS", () => {
       { scope: "user", key: null, period: "day", limitUsd: 5, timeZone: "UTC" },
       { scope: "global", key: null, period: "month", limitUsd: 100, timeZone: "Asia/Shanghai" },
     ]);
-    expect(getTrackerSettings().budgetCacheMs).toBe(1_000);
+    expect(getTrackerSettings().budgetCacheMs).toBe(250);
   });
 
   it.each([
