@@ -209,6 +209,7 @@ export class BudgetGuard {
       if (this.failing) this.options.logger.info("budget spend readable from Redis again");
       this.failing = false;
     } catch (error) {
+      if (this.closed) return; // closed (reconfigured, shut down) while reading: nobody is waiting for this
       // Nothing read: what was wanted is wanted again, and counts are pushed later.
       for (const [hash, fields] of wanted) for (const field of fields) this.want(hash, field);
       for (const [label, n] of refusals) this.pendingRefusals.set(label, (this.pendingRefusals.get(label) ?? 0) + n);
