@@ -130,6 +130,9 @@ describe("budgets", () => {
     expect((refused as BudgetExceededError).spent_usd).toBeCloseTo(callCost * 2, 12);
     expect((refused as Error).message).toMatch(/^Budget exceeded: user "alice" has spent \$[\d.]+ of its \$[\d.]+ daily budget \(UTC\)$/);
     expect(fake.requests.length).toBe(before); // no provider call
+    // A stream is refused the same way, before it opens.
+    await expect(LLMTracker.streamAndTrack({ messages, nodeName: "chat", state: { user_id: "alice" } })).rejects.toBeInstanceOf(BudgetExceededError);
+    expect(fake.requests.length).toBe(before);
 
     await call("bob");
     expect(fake.requests.length).toBe(before + 1);
@@ -139,7 +142,7 @@ describe("budgets", () => {
     await waitFor(async () => (await sql`select 1 from llm_tracker_usage where user_id = 'bob'`).length === 1);
     const [counted] = await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage where user_id = 'alice'`;
     expect(counted!.n).toBe(2);
-    expect(getBudgetGuard()!.counters.refusals).toBe(1);
+    expect(getBudgetGuard()!.counters.refusals).toBe(2);
 
     const status = await getBudgetStatus({ userId: "alice" });
     expect(status).toEqual([
