@@ -39,6 +39,11 @@ export interface BatchWriterOptions {
    * acknowledged; must not reject. Default: none (the INSERT returns no rows).
    */
   committed?: (insert: CommittedInsert) => Promise<void>;
+  /**
+   * An INSERT failed and is retried: it may have committed before the failure reached us
+   * (the connection cut after COMMIT), and then its retry returns none of its rows.
+   */
+  uncertain?: () => void;
 }
 
 interface Entry {
@@ -218,6 +223,7 @@ export class BatchWriter {
       } catch (error) {
         const kind = classifyWriteError(error);
         if (kind === "data") throw error;
+        this.options.uncertain?.();
         // Jitter spreads the reconnects of several workers after a restart.
         const delayMs = Math.round(Math.min(max, initial * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5));
         const reason = describeWriteError(error);

@@ -221,7 +221,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     observer,
     retryInitialMs: options.retryInitialMs,
     retryMaxMs: options.retryMaxMs,
-    ...(ledger ? { committed: (insert) => ledger.add(insert) } : {}),
+    ...(ledger ? { committed: (insert) => ledger.add(insert), uncertain: () => ledger.rebuildSoon() } : {}),
   });
   // Exact spend before the first job: rebuilt from Postgres (failures are retried in the background).
   await ledger?.start();

@@ -56,6 +56,8 @@ interface Entry {
 
 /** Known spend older than this many cache lifetimes is forgotten when Redis does not answer: the calls it would refuse are allowed. */
 const MAX_AGE_LIFETIMES = 10;
+/** Spend not read for this long (nobody of that scope called; or its period is over) is forgotten, so the copy does not grow without end. */
+const FORGET_AFTER_MS = 3_600_000;
 
 export class BudgetGuard {
   private readonly rules: Rule[];
@@ -69,6 +71,7 @@ export class BudgetGuard {
   private readonly maxAgeMs: number;
   private readonly pendingRefusals = new Map<string, number>();
   private pendingFailures = 0;
+  private lastSweep = Date.now();
   readonly counters: BudgetCounters = { refusals: 0, checkFailures: 0, allowedUnknown: 0 };
 
   constructor(private readonly options: BudgetGuardOptions) {
@@ -206,6 +209,10 @@ export class BudgetGuard {
           this.entries.set(`${hash}\n${field}`, { units: parseUnits((values as (string | null)[])[j]), readAt: sentAt });
         });
       });
+      if (sentAt - this.lastSweep > 60_000) {
+        this.lastSweep = sentAt;
+        for (const [key, entry] of this.entries) if (sentAt - entry.readAt > FORGET_AFTER_MS) this.entries.delete(key);
+      }
       if (this.failing) this.options.logger.info("budget spend readable from Redis again");
       this.failing = false;
     } catch (error) {

@@ -173,6 +173,14 @@ export class SpendLedger {
     }
   }
 
+  /**
+   * Rows may have been committed without being returned (an INSERT whose COMMIT's answer was
+   * lost, then retried): rebuild the current periods once Postgres answers.
+   */
+  rebuildSoon(): void {
+    for (const { hash } of this.currentHashes()) this.dirty.add(hash);
+  }
+
   private markDirty(hash: string): void {
     this.dirty.add(hash);
     if (!this.rebuilding.has(hash) && !this.stopped) void this.rebuildDirty();
