@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Queue } from "bullmq";
 import OpenAI from "openai";
 import { Redis } from "ioredis";
 import postgres from "postgres";
@@ -67,6 +68,25 @@ const call = (userId: string | null, nodeName = "chat") => LLMTracker.callAndTra
 async function pgUnits(where = sql`true`): Promise<bigint> {
   const [row] = await sql<{ cost: string | null }[]>`select sum(cost_usd)::text as cost from llm_tracker_usage where ${where}`;
   return row?.cost ? usdTextToUnits(row.cost) : 0n;
+}
+
+const monthHash = () => `${spendKeyBase("bull", queueName)}:month:UTC:${new Date().toISOString().slice(0, 7)}`;
+
+/** Waits until every call handed over so far is a row and in the spend (queue drained, Redis = Postgres); the spend in units. */
+async function settledSpend(): Promise<bigint> {
+  await flush();
+  const queue = new Queue(queueName, { connection: { url: TEST_REDIS_URL } });
+  try {
+    const settled = await waitFor(async () => {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed");
+      if ((counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) > 0) return undefined;
+      const units = await pgUnits();
+      return BigInt((await redis.hget(monthHash(), "g")) ?? "-1") === units ? { units } : undefined;
+    }, 20_000, "queue drained and Redis spend = Postgres sum");
+    return settled!.units;
+  } finally {
+    await queue.close();
+  }
 }
 
 async function spentOf(filter: (s: Awaited<ReturnType<typeof getBudgetStatus>>[number]) => boolean): Promise<number> {
@@ -201,7 +221,8 @@ describe("budgets", () => {
   });
 
   it("refuses every call once the global monthly budget is spent", async () => {
-    const spent = await pgUnits();
+    // Once every call so far is in Postgres and in the spend: the limit is half a call above it.
+    const spent = await settledSpend();
     use([{ scope: "global", period: "month", limit_usd: Number(spent) / Number(UNITS_PER_USD) + callCost / 2 }]);
     await call("gina");
     await flush();
@@ -214,13 +235,11 @@ describe("budgets", () => {
     use([{ scope: "global", period: "month", limit_usd: 1_000 }]);
     await call("ivan");
     await flush();
-    const hash = `${spendKeyBase("bull", queueName)}:month:UTC:${new Date().toISOString().slice(0, 7)}`;
-    const exact = async () => BigInt((await redis.hget(hash, "g")) ?? "-1") === (await pgUnits());
-    await waitFor(exact, 20_000, "Redis spend = Postgres sum");
+    const hash = monthHash();
+    await settledSpend();
     const keys = await redis.keys(`${spendKeyBase("bull", queueName)}*`);
     await redis.del(...keys);
-    expect(await redis.exists(hash)).toBe(0);
-    await waitFor(exact, 20_000, "the rebuilt spend");
+    await waitFor(async () => BigInt((await redis.hget(hash, "g")) ?? "-1") === (await pgUnits()), 20_000, "the rebuilt spend");
     expect(await redis.hexists(hash, "__snapshot")).toBe(1);
   });
 

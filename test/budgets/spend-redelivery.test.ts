@@ -93,5 +93,5 @@ describe("budget spend under redelivery", () => {
     // The steady worker never restarted: what it added while the others rebuilt must be neither lost nor doubled.
     await waitFor(exact, 30_000, "Redis spend = Postgres sums");
     expect(steady.child.exitCode).toBe(null);
-  });
+  }, 180_000);
 });
