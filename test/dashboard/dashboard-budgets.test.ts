@@ -1,5 +1,5 @@
 // The admin page's budgets: /api/budgets answers getBudgetStatus() (each budget's spend in
-// its current period, from Redis), [] when no budget is configured.
+// its current period, from Redis), [] when no budget is configured; the page shows them.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import postgres, { type Sql } from "postgres";
@@ -11,6 +11,8 @@ import { configure, resetConfiguration } from "../../src/config/settings.js";
 import { startDashboardServer, type DashboardServer } from "../../src/dashboard/dashboard-server.js";
 import { runMigrations } from "../../src/db/migrate.js";
 import { TEST_REDIS_URL } from "../support/services.js";
+import { launchChromium } from "./support/chromium.js";
+import { startDashboardProcess } from "./support/dashboard-process.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 
 const queue = `test-${randomUUID()}`;
@@ -54,5 +56,32 @@ describe("/api/budgets", () => {
   it("refuses parameters it does not take", async () => {
     const response = await fetch(new URL("/api/budgets?from=2026-01-01", server.url));
     expect(response.status).toBe(400);
+  });
+});
+
+// Callbacks below run in the page (this file is compiled without the DOM library).
+declare const document: { querySelector(selector: string): { hidden: boolean; textContent: string | null } | null };
+
+describe("the page's budgets panel", () => {
+  it("shows each budget's spend of its limit, as text", async () => {
+    const dashboard = await startDashboardProcess(["--port", "0"], {
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      LLM_TRACKER_QUEUE: queue,
+      LLM_TRACKER_BUDGETS: JSON.stringify([{ scope: "global", period: "month", limit_usd: 5 }]),
+    });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(dashboard.url);
+      await page.waitForFunction(() => document.querySelector("#budgets")?.hidden === false);
+      const text = await page.evaluate(() => document.querySelector("#budgets .budget-list")?.textContent ?? "");
+      expect(text).toContain("Global");
+      expect(text).toContain("monthly · UTC");
+      expect(text).toMatch(/\$4\.25 of \$5\.00/);
+    } finally {
+      await browser.close();
+      await dashboard.stop();
+    }
   });
 });

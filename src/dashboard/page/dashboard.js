@@ -231,10 +231,14 @@ async function load() {
   };
   const names = Object.keys(requests);
   // Budgets do not follow the range: read beside the stats, shown only when some are configured and readable.
-  const budgets = getJson("/api/budgets", {}, controller.signal).catch(() => null);
+  // Rendered when they arrive, never holding up the rest (a Redis that does not answer takes seconds to say so).
+  void getJson("/api/budgets", {}, controller.signal)
+    .catch(() => null)
+    .then((budgets) => {
+      if (mine === generation) renderBudgets(budgets);
+    });
   const settled = await Promise.allSettled(Object.values(requests));
   if (mine !== generation) return; // a newer view replaced this one
-  renderBudgets(await budgets);
   const results = Object.fromEntries(names.map((name, i) => [name, settled[i]]));
   const errors = settled.filter((result) => result.status === "rejected").map((result) => result.reason);
 
