@@ -107,6 +107,8 @@ export class BudgetGuard {
    * (one round trip, bounded by coldWaitMs) first.
    */
   async checkBeforeCall(userId: string | null, nodeName: string): Promise<void> {
+    // While Redis does not answer, no call waits for it: decide on what is known, read in the background.
+    if (this.failing) return this.check(userId, nodeName);
     if (this.evaluate(userId, nodeName, Date.now(), true)) return;
     await this.refreshNow();
     this.evaluate(userId, nodeName, Date.now(), false);
@@ -130,7 +132,8 @@ export class BudgetGuard {
       }
       const field = spendField(budget.scope, subject)!;
       const entry = this.entries.get(`${rule.hash}\n${field}`);
-      if (entry === undefined || now - entry.readAt > this.options.cacheMs) {
+      const old = entry === undefined || now - entry.readAt > this.options.cacheMs;
+      if (old) {
         this.want(rule.hash, field);
         stale = true;
         fresh = false;
@@ -140,11 +143,12 @@ export class BudgetGuard {
         continue;
       }
       if (entry.units >= rule.limitUnits) {
-        // A probe whose knowledge is stale reads again first: the spend may have been rebuilt lower.
-        if (probe && stale) return false;
+        // A probe whose knowledge is stale reads again first (the spend may have been rebuilt lower);
+        // it goes on, so that one read covers every budget of the call.
+        if (probe && old) continue;
         this.counters.refusals += 1;
         this.pendingRefusals.set(rule.label, (this.pendingRefusals.get(rule.label) ?? 0) + 1);
-        if (stale) this.refreshSoon();
+        if (old) this.refreshSoon();
         throw new BudgetExceededError(budget.scope, subject, budget.period, budget.limitUsd, unitsToUsd(entry.units), budget.timeZone);
       }
     }
