@@ -10,7 +10,10 @@
 // and the stalled checker for the same result.
 import { getHeapStatistics } from "node:v8";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { getTrackerSettings } from "../src/config/settings.js";
+import { BudgetAlerts } from "../src/budgets/budget-alerts.js";
+import { SpendLedger } from "../src/budgets/spend-ledger.js";
+import { spendKeyBase } from "../src/budgets/spend-keys.js";
+import { getTrackerSettings, type Budget } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
 import { createConnection } from "../src/db/connection.js";
@@ -73,6 +76,13 @@ export interface UsageWorkerOptions {
    * expired ones dropped, in ms; a pass also runs at start. Default 3600000 (hourly).
    */
   partitionUpkeepMs?: number;
+  /**
+   * The budgets whose spend the worker keeps in Redis (use the app's LLM_TRACKER_BUDGETS).
+   * Default: LLM_TRACKER_BUDGETS; none → no spend is kept and the INSERT returns nothing.
+   */
+  budgets?: readonly Budget[];
+  /** How often the budgets' current periods are checked for a missing spend hash (a flush, a new period), in ms. Default 5000. */
+  budgetCheckMs?: number;
   /** Hooks for metrics; called synchronously, keep them cheap. A hook that throws is logged ("worker observer hook failed") and ignored. */
   observer?: WorkerObserver;
   /**
@@ -175,6 +185,7 @@ async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal:
 export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
   const needsSettings = [
     options.redisUrl, options.redisCluster, options.databaseUrl, options.queueName, options.queuePrefix, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
+    options.budgets,
   ].some((v) => v === undefined);
   const settings = needsSettings ? getTrackerSettings() : undefined;
   const redisUrl = options.redisUrl ?? settings!.redisUrl;
@@ -190,6 +201,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const rollupCompactMs = options.rollupCompactMs ?? settings!.rollupCompactMs;
   const retentionDays = "retentionDays" in options ? options.retentionDays : (settings ?? getTrackerSettings()).retentionDays;
   const partitionUpkeepMs = options.partitionUpkeepMs ?? PARTITION_UPKEEP_MS;
+  const budgets = options.budgets ?? settings!.budgets;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
   const observer = guardObserver(options.observer, logger);
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
@@ -201,13 +213,35 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger, options.signal);
   if (options.signal?.aborted) throw new WorkerStartAborted();
 
-  // One connection for the batch writer, one for the rollup compaction, one for partition upkeep.
-  const database = createConnection(databaseUrl, { max: 3, applicationName: "llm-tracker-worker" });
+  // Connections for the batch writer, the rollup compaction, partition upkeep and the budgets' rebuild.
+  const database = createConnection(databaseUrl, { max: 4, applicationName: "llm-tracker-worker" });
   const { sql } = database;
   const compaction = rollupCompactMs > 0 ? startRollupCompaction({ sql, intervalMs: rollupCompactMs, logger }) : undefined;
   // The first pass completes before any job is taken (a failed one is logged, not fatal).
   const upkeep = await startPartitionUpkeep({ sql, intervalMs: partitionUpkeepMs, logger, retentionDays, observer });
-  const writer = new BatchWriter({ sql, batchSize, flushMs, maxJobs: concurrency, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
+
+  // Budgets: the spend of the rows this worker inserts, kept in Redis beside the queue. A client
+  // of its own that fails a command after one retry: a lost increment is rebuilt, never waited on.
+  const budgetRedis = budgets.length > 0 ? createRedisClient({ url: redisUrl, cluster: redisCluster }, { maxRetriesPerRequest: 1, commandTimeoutMs: 5_000 }) : undefined;
+  budgetRedis?.on("error", () => {}); // failures are logged where a command fails
+  const keyBase = spendKeyBase(queuePrefix, queueName);
+  const alerts = budgetRedis ? new BudgetAlerts(budgets, budgetRedis, keyBase, logger) : undefined;
+  const ledger = budgetRedis
+    ? new SpendLedger({ budgets, redis: budgetRedis, sql, keyBase, logger, checkIntervalMs: options.budgetCheckMs, onChange: () => alerts?.changed() })
+    : undefined;
+  const writer = new BatchWriter({
+    sql,
+    batchSize,
+    flushMs,
+    maxJobs: concurrency,
+    logger,
+    observer,
+    retryInitialMs: options.retryInitialMs,
+    retryMaxMs: options.retryMaxMs,
+    ...(ledger ? { committed: (insert) => ledger.add(insert), uncertain: () => ledger.rebuildSoon() } : {}),
+  });
+  // Exact spend before the first job: rebuilt from Postgres (failures are retried in the background).
+  await ledger?.start();
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
   // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.
@@ -296,6 +330,8 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       writer.abort(); // its jobs stay unacknowledged: redelivered once their locks lapse
       await Promise.race([worker.close(), delay(1_000)]);
     }
+    await Promise.race([Promise.all([ledger?.stop(), alerts?.stop()]), delay(2_000)]);
+    budgetRedis?.disconnect();
     await Promise.race([Promise.all([compaction?.stop(), upkeep.stop()]), delay(2_000)]);
     await Promise.race([database.close(), delay(2_000)]);
     logger.info("usage worker stopped");
