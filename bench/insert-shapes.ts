@@ -22,7 +22,7 @@ const names = COLS.map(([n]) => n).join(", ");
 
 /** A statement taking the whole batch as one JSON text parameter. */
 function jsonShape(sql: Sql, from: string): (rows: UsageRow[]) => Promise<unknown> {
-  const text = `INSERT INTO llm_tracker_usage (${names}) SELECT ${names} FROM ${from} ON CONFLICT (id) DO NOTHING`;
+  const text = `INSERT INTO llm_tracker_usage (${names}) SELECT ${names} FROM ${from} ON CONFLICT DO NOTHING`;
   return (rows) => sql.unsafe(text, [JSON.stringify(rows)], { prepare: true });
 }
 

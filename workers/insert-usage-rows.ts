@@ -1,6 +1,6 @@
 // The worker's hot insert: a whole batch of usage events sent as one JSON text
 // parameter and expanded by Postgres (`json_to_recordset`) in one prepared
-// `INSERT … SELECT … ON CONFLICT (id) DO NOTHING`. One JSON.stringify per batch
+// `INSERT … SELECT … ON CONFLICT DO NOTHING`. One JSON.stringify per batch
 // costs Node ~2 µs per row, where typed arrays cost ~4.5 µs (postgres.js escapes
 // every element into an array literal) and drizzle's query builder ~4× that.
 import type { Sql } from "postgres";
@@ -67,7 +67,10 @@ function insertStatement(returning: readonly string[]): string {
     // parsed lazily per row by json_to_recordset, the cheapest shape measured.
     `INSERT INTO llm_tracker_usage (${names}) ` +
     `SELECT ${selected} FROM json_to_recordset($1::text::json) AS t(${recordType}) ` +
-    `ON CONFLICT (id) DO NOTHING` +
+    // No conflict target: the key is (created_at, id) on the partitioned table (drizzle/0007)
+    // and was (id) before it, and a redelivered event repeats both (created_at is stamped
+    // by the producer), so it is skipped either way, also while 0007 converts the table.
+    `ON CONFLICT DO NOTHING` +
     (returning.length > 0 ? ` RETURNING ${returning.join(", ")}` : "")
   );
 }

@@ -19,6 +19,7 @@ import { priceRow } from "../src/cost/price-row.js";
 import { createConnection } from "../src/db/connection.js";
 import type { UsageRow } from "./insert-usage-rows.js";
 import { runMigrations } from "../src/db/migrate.js";
+import { PARTITION_UPKEEP_MS, startPartitionUpkeep } from "../src/db/partition-upkeep.js";
 import { startRollupCompaction } from "../src/db/rollup-compaction.js";
 import { createLogger, redactUrl, type Logger } from "../src/logger.js";
 import { createRedisClient } from "../src/redis/redis-client.js";
@@ -64,6 +65,17 @@ export interface UsageWorkerOptions {
   priceBook?: PriceBook;
   /** How often the rollup's appended partial sums are merged, in ms; 0 turns it off. Default: LLM_TRACKER_ROLLUP_COMPACT_MS (10000). */
   rollupCompactMs?: number;
+  /**
+   * Drop the usage table's daily partitions once their UTC day ended this many
+   * days ago (checked at start and every `partitionUpkeepMs`); the rollup keeps
+   * their totals. Default: LLM_TRACKER_RETENTION_DAYS (unset: every row is kept).
+   */
+  retentionDays?: number | undefined;
+  /**
+   * How often partitions are created ahead (7 days) and, with a retention,
+   * expired ones dropped, in ms; a pass also runs at start. Default 3600000 (hourly).
+   */
+  partitionUpkeepMs?: number;
   /**
    * The budgets whose spend the worker keeps in Redis (use the app's LLM_TRACKER_BUDGETS).
    * Default: LLM_TRACKER_BUDGETS; none → no spend is kept and the INSERT returns nothing.
@@ -187,22 +199,26 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const rollupCompactMs = options.rollupCompactMs ?? settings!.rollupCompactMs;
+  const retentionDays = "retentionDays" in options ? options.retentionDays : (settings ?? getTrackerSettings()).retentionDays;
+  const partitionUpkeepMs = options.partitionUpkeepMs ?? PARTITION_UPKEEP_MS;
   const budgets = options.budgets ?? settings!.budgets;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
   const observer = guardObserver(options.observer, logger);
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
   const priceBook = options.priceBook ?? getPriceBook();
 
-  logger.info({ queue: queueName, prefix: queuePrefix, redis: redactUrl(redisUrl), redisCluster, database: redactUrl(databaseUrl), batchSize, flushMs, concurrency }, "usage worker starting");
+  logger.info({ queue: queueName, prefix: queuePrefix, redis: redactUrl(redisUrl), redisCluster, database: redactUrl(databaseUrl), batchSize, flushMs, concurrency, retentionDays: retentionDays ?? "forever" }, "usage worker starting");
   // Which heap bound holds (a flag, NODE_OPTIONS, or the CLI's capped thread): the memory figures depend on it.
   logger.debug({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) }, "V8 heap limit");
   if (options.migrate ?? true) await migrateWhenReachable(databaseUrl, logger, options.signal);
   if (options.signal?.aborted) throw new WorkerStartAborted();
 
-  // One connection for the batch writer, one for the rollup compaction.
-  const database = createConnection(databaseUrl, { max: 2, applicationName: "llm-tracker-worker" });
+  // Connections for the batch writer, the rollup compaction, partition upkeep and the budgets' rebuild.
+  const database = createConnection(databaseUrl, { max: 4, applicationName: "llm-tracker-worker" });
   const { sql } = database;
   const compaction = rollupCompactMs > 0 ? startRollupCompaction({ sql, intervalMs: rollupCompactMs, logger }) : undefined;
+  // The first pass completes before any job is taken (a failed one is logged, not fatal).
+  const upkeep = await startPartitionUpkeep({ sql, intervalMs: partitionUpkeepMs, logger, retentionDays, observer });
 
   // Budgets: the spend of the rows this worker inserts, kept in Redis beside the queue. A client
   // of its own that fails a command after one retry: a lost increment is rebuilt, never waited on.
@@ -316,7 +332,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     }
     await Promise.race([Promise.all([ledger?.stop(), alerts?.stop()]), delay(2_000)]);
     budgetRedis?.disconnect();
-    await Promise.race([compaction?.stop(), delay(2_000)]);
+    await Promise.race([Promise.all([compaction?.stop(), upkeep.stop()]), delay(2_000)]);
     await Promise.race([database.close(), delay(2_000)]);
     logger.info("usage worker stopped");
   }

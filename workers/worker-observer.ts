@@ -10,6 +10,12 @@ export interface WorkerObserver {
   poison?(info: { eventId: string | null; jobId: string | undefined; reason: string }): void;
   /** A job's events were committed and `events` of them had no price (cost null). */
   unpriced?(info: { events: number }): void;
+  /** Partition upkeep created a daily partition of the usage table (`movedRows` came from the default partition). */
+  partitionCreated?(info: { partition: string; day: string; movedRows: number }): void;
+  /** Retention dropped a daily partition (LLM_TRACKER_RETENTION_DAYS). */
+  partitionDropped?(info: { partition: string; day: string }): void;
+  /** A partition upkeep pass failed; it is retried at the next pass. */
+  partitionUpkeepFailed?(info: { error: string }): void;
 }
 
 /**
@@ -21,7 +27,7 @@ export function guardObserver(observer: WorkerObserver | undefined, logger: Logg
   if (!observer) return undefined;
   const reported = new Set<string>();
   const guarded: WorkerObserver = {};
-  for (const hook of ["batchWritten", "retry", "poison", "unpriced"] as const) {
+  for (const hook of ["batchWritten", "retry", "poison", "unpriced", "partitionCreated", "partitionDropped", "partitionUpkeepFailed"] as const) {
     const call = observer[hook] as ((info: unknown) => void) | undefined;
     if (!call) continue;
     (guarded as Record<string, (info: unknown) => void>)[hook] = (info) => {

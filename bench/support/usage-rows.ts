@@ -42,7 +42,7 @@ export function rawInserter(sql: Sql, table: string): (events: readonly UsageEve
   const names = COLUMNS.map(([name]) => name);
   const text =
     `INSERT INTO ${table} (${names.join(", ")}) SELECT ${names.map((n) => CASTS[n] ?? n).join(", ")} ` +
-    `FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) AS t(${names.join(", ")}) ON CONFLICT (id) DO NOTHING`;
+    `FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) AS t(${names.join(", ")}) ON CONFLICT DO NOTHING`;
   return async (events) => {
     const params = COLUMNS.map(([, , get]) => arrayLiteral(events.map(get)));
     const result = await sql.unsafe(text, params, { prepare: true });

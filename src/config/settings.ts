@@ -40,6 +40,8 @@ export interface SettingsInput {
   LLM_TRACKER_ROLLUP_COMPACT_MS?: number | string;
   /** Worker: HTTP port for /healthz and /metrics; 0 turns it off. Default 9464. */
   LLM_TRACKER_HTTP_PORT?: number | string;
+  /** Worker: drop the usage table's daily partitions once their day ended this many days ago. Default: unset, every row is kept. */
+  LLM_TRACKER_RETENTION_DAYS?: number | string;
   /** pino level. Default `info`. */
   LLM_TRACKER_LOG_LEVEL?: string;
   /** Path of a price file merged over the shipped prices. */
@@ -144,6 +146,7 @@ const KEYS = [
   "LLM_TRACKER_QUEUE_PREFIX",
   "LLM_TRACKER_REDIS_CLUSTER",
   "LLM_TRACKER_STATS_DATABASE_URL",
+  "LLM_TRACKER_RETENTION_DAYS",
   "LLM_TRACKER_BUDGETS",
   "LLM_TRACKER_BUDGET_CACHE_MS",
 ] as const satisfies readonly (keyof SettingsInput)[];
@@ -395,6 +398,8 @@ export interface TrackerSettings {
   batchSize: number;
   flushMs: number;
   rollupCompactMs: number;
+  /** Days of raw rows kept (whole UTC days; older daily partitions are dropped); undefined keeps them all. */
+  retentionDays: number | undefined;
   httpPort: number;
   logLevel: string;
   pricesPath: string | undefined;
@@ -488,6 +493,7 @@ function parseTracker(): TrackerSettings {
     batchSize: numberSetting("LLM_TRACKER_BATCH_SIZE", DEFAULTS.batchSize, 1, 100_000),
     flushMs: numberSetting("LLM_TRACKER_FLUSH_MS", DEFAULTS.flushMs, 0, 600_000),
     rollupCompactMs: numberSetting("LLM_TRACKER_ROLLUP_COMPACT_MS", DEFAULTS.rollupCompactMs, 0, 86_400_000),
+    retentionDays: rawValue("LLM_TRACKER_RETENTION_DAYS") === undefined ? undefined : numberSetting("LLM_TRACKER_RETENTION_DAYS", 0, 1, 36_500),
     httpPort: numberSetting("LLM_TRACKER_HTTP_PORT", DEFAULTS.httpPort, 0, 65_535),
     logLevel: text("LLM_TRACKER_LOG_LEVEL", DEFAULTS.logLevel, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
     pricesPath: pricesRaw === undefined ? undefined : parseWith("LLM_TRACKER_PRICES", z.string().min(1), pricesRaw),

@@ -82,7 +82,7 @@ async function repriceChunk(
     FOR UPDATE`;
   if (rows.length === 0) return { rows: 0, changed: 0, unpriced: 0, last: undefined };
 
-  const prices: { id: string; cost_usd: string | null }[] = [];
+  const prices: { id: string; created_at: string; cost_usd: string | null }[] = [];
   let unpriced = 0;
   for (const row of rows) {
     const price = priceRow(book, {
@@ -96,7 +96,7 @@ async function repriceChunk(
       reasoning_tokens: row.reasoning_tokens as number,
     });
     if (price.cost_usd === null) unpriced += 1;
-    prices.push({ id: row.id as string, cost_usd: price.cost_usd });
+    prices.push({ id: row.id as string, created_at: row.created_at_utc as string, cost_usd: price.cost_usd });
   }
   // Unchanged rows are left alone: no dead tuples, no rollup churn for them.
   // The (id, cost) pairs travel as one JSON text, not as array parameters: those need
@@ -105,8 +105,9 @@ async function repriceChunk(
   const updated = await sql`
     UPDATE llm_tracker_usage AS u
     SET cost_usd = v.cost_usd::numeric, price_version = ${book.version}
-    FROM json_to_recordset(${JSON.stringify(prices)}::text::json) AS v(id uuid, cost_usd text)
-    WHERE u.id = v.id
+    FROM json_to_recordset(${JSON.stringify(prices)}::text::json) AS v(id uuid, created_at timestamptz, cost_usd text)
+    -- The whole key (created_at, id): each row is found in its own day's partition by its primary key.
+    WHERE u.created_at = v.created_at AND u.id = v.id
       AND (u.cost_usd IS DISTINCT FROM v.cost_usd::numeric OR u.price_version IS DISTINCT FROM ${book.version})`;
   const lastRow = rows[rows.length - 1]!;
   return { rows: rows.length, changed: updated.count, unpriced, last: { createdAt: lastRow.created_at_utc as string, id: lastRow.id as string } };

@@ -1,13 +1,19 @@
 // The usage table. Columns beyond the contract's are nullable or defaulted, so
 // rows carrying only the contract's columns (for example data migrated from
 // the original Python service) are accepted.
+//
+// In the database the table is partitioned by UTC day of created_at
+// (drizzle/0007, written by hand): drizzle-kit cannot express that, so this
+// file declares the columns, keys and indexes only, and `drizzle-kit push`
+// must never run against the database (docs/scaling.md).
 import { sql } from "drizzle-orm";
-import { bigint, boolean, index, integer, jsonb, numeric, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const llmTrackerUsage = pgTable(
   "llm_tracker_usage",
   {
-    id: uuid("id").primaryKey(),
+    /** The event id, made once by the producer; with created_at, the primary key. */
+    id: uuid("id").notNull(),
     userId: text("user_id"),
     model: text("model").notNull().default("unknown"),
     promptTokens: integer("prompt_tokens").notNull().default(0),
@@ -39,6 +45,9 @@ export const llmTrackerUsage = pgTable(
     operation: text("operation").notNull().default("chat"),
   },
   (table) => [
+    // A partitioned table's keys must contain its partition key; created_at travels
+    // with the event, so (created_at, id) is as much the event's identity as id.
+    primaryKey({ name: "llm_tracker_usage_pkey", columns: [table.createdAt, table.id] }),
     index("llm_tracker_usage_created_at_idx").on(table.createdAt),
     index("llm_tracker_usage_user_id_created_at_idx").on(table.userId, table.createdAt),
     index("llm_tracker_usage_model_created_at_idx").on(table.model, table.createdAt),

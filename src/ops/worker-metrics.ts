@@ -19,6 +19,12 @@ export interface WorkerObserver {
   poison?(info: { eventId?: string | null | undefined; jobId?: string | undefined; reason: string }): void;
   /** Events written without a price (their model is not in the price table). */
   unpriced?(info: { events: number }): void;
+  /** A daily partition of the usage table was created. */
+  partitionCreated?(info: { partition: string; day: string; movedRows: number }): void;
+  /** Retention dropped a daily partition of the usage table. */
+  partitionDropped?(info: { partition: string; day: string }): void;
+  /** A partition upkeep pass failed (retried at the next one). */
+  partitionUpkeepFailed?(info: { error: string }): void;
 }
 
 /** The queue's job counts; a BullMQ `Queue` fits. The caller owns it and closes it. */
@@ -98,6 +104,21 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     help: "INSERT attempts that failed and were retried.",
     registers,
   });
+  const partitionsCreated = new Counter({
+    name: "llm_tracker_partitions_created_total",
+    help: "Daily partitions of llm_tracker_usage this worker created (ahead of their day, or for rows waiting in the default partition).",
+    registers,
+  });
+  const partitionsDropped = new Counter({
+    name: "llm_tracker_partitions_dropped_total",
+    help: "Daily partitions of llm_tracker_usage this worker dropped because their day is past LLM_TRACKER_RETENTION_DAYS.",
+    registers,
+  });
+  const upkeepFailures = new Counter({
+    name: "llm_tracker_partition_upkeep_failures_total",
+    help: "Partition upkeep passes that failed (Postgres away, a lock not granted within 10 s); each is retried at the next pass.",
+    registers,
+  });
 
   // Both queue gauges report one read per scrape: the registry collects every metric at
   // once, so the second collect() joins the read the first one started.
@@ -158,6 +179,15 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
     unpriced({ events }) {
       unpriced.inc(events);
+    },
+    partitionCreated() {
+      partitionsCreated.inc();
+    },
+    partitionDropped() {
+      partitionsDropped.inc();
+    },
+    partitionUpkeepFailed() {
+      upkeepFailures.inc();
     },
   };
 

@@ -20,7 +20,7 @@
 // Days and hours are fixed lengths here (24 hours, not '1 day', which Postgres
 // would stretch across the session time zone's DST changes).
 import type { PendingQuery, Row, Sql } from "postgres";
-import type { DateRange } from "../query/date-range.js";
+import type { Bound, DateRange } from "../query/date-range.js";
 import { boundInstant } from "../query/query-sql.js";
 
 type Fragment = PendingQuery<Row[]>;
@@ -86,19 +86,60 @@ export function rollupSpans(
   return hoursOnly ? hours : sql`${hours} UNION ALL ${span("day", planned(sql, "d_lo"), planned(sql, "d_hi"))}`;
 }
 
-/** Raw usage rows in the planned edges [lo, h_lo) and [h_hi, hi), with `columns` selected; `where` (`AND …`) narrows them. */
-export function rawEdges(sql: Sql, columns: Fragment, where: Fragment = sql``): Fragment {
+// The usage table is partitioned by day (drizzle/0007). The plan's bounds reach
+// the raw reads as InitPlans, which Postgres only knows while executing: it
+// would plan a scan of every partition (~0.5 ms each) and skip them at run time.
+// So each raw read also carries bounds computed here, as timestamptz parameters
+// (constants when the statement is planned), that contain what it reads: the
+// planner then leaves out every partition outside them. They only widen the
+// plan's own conditions, so the rows read are the same.
+
+const HOUR_MS = 3_600_000;
+/** UTC offsets lie within −12 h … +14 h: a wall-clock bound names an instant within 14 h of itself read as UTC. */
+const WALL_CLOCK_SLACK_MS = 14 * HOUR_MS;
+
+/** The instants a bound may name, as [earliest, latest) in ms (an instant's microseconds lie inside its millisecond). */
+function boundWindow(bound: Bound | undefined): [number, number] | undefined {
+  if (!bound) return undefined;
+  const ms = bound.kind === "instant" ? Date.parse(bound.iso) : Date.parse(`${bound.local}Z`);
+  if (!Number.isFinite(ms)) return undefined;
+  return bound.kind === "instant" ? [ms, ms + 1] : [ms - WALL_CLOCK_SLACK_MS, ms + WALL_CLOCK_SLACK_MS + 1];
+}
+
+/** `AND created_at >= … AND created_at < …` from ms bounds; an unknown bound leaves that side open. */
+function pruning(sql: Sql, from: number | undefined, to: number | undefined): Fragment {
+  // Millisecond ISO text, typed by the cast (a Date would need postgres.js's date serializer, which a caller's pool may lack).
+  const low = from === undefined ? sql`` : sql`AND created_at >= ${new Date(from).toISOString()}::timestamptz`;
+  const high = to === undefined ? sql`` : sql`AND created_at < ${new Date(to).toISOString()}::timestamptz`;
+  return sql`${low} ${high}`;
+}
+
+/** Partition-pruning bounds containing the whole range [lo, hi). */
+export function withinRange(sql: Sql, range: DateRange): Fragment {
+  return pruning(sql, boundWindow(range.from)?.[0], boundWindow(range.to)?.[1]);
+}
+
+/**
+ * Raw usage rows in the planned edges [lo, h_lo) and [h_hi, hi), with `columns`
+ * selected; `where` (`AND …`) narrows them. Each edge lies within an hour after
+ * lo or before hi, which bounds the partitions it reads.
+ */
+export function rawEdges(sql: Sql, range: DateRange, columns: Fragment, where: Fragment = sql``): Fragment {
+  const lo = boundWindow(range.from);
+  const hi = boundWindow(range.to);
   return sql`
     SELECT ${columns} FROM llm_tracker_usage
     WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "h_lo")} ${where}
+      ${pruning(sql, lo?.[0], lo ? lo[1] + HOUR_MS : hi?.[1])}
     UNION ALL
     SELECT ${columns} FROM llm_tracker_usage
-    WHERE created_at >= ${planned(sql, "h_hi")} AND created_at < ${planned(sql, "hi")} ${where}`;
+    WHERE created_at >= ${planned(sql, "h_hi")} AND created_at < ${planned(sql, "hi")} ${where}
+      ${pruning(sql, hi ? hi[0] - HOUR_MS : lo?.[0], hi?.[1])}`;
 }
 
 /** Raw usage rows in the whole range [lo, hi) matching `where` (`AND …`): for filters the rollup cannot answer. */
-export function rawRange(sql: Sql, columns: Fragment, where: Fragment): Fragment {
+export function rawRange(sql: Sql, range: DateRange, columns: Fragment, where: Fragment): Fragment {
   return sql`
     SELECT ${columns} FROM llm_tracker_usage
-    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "hi")} ${where}`;
+    WHERE created_at >= ${planned(sql, "lo")} AND created_at < ${planned(sql, "hi")} ${where} ${withinRange(sql, range)}`;
 }

@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
@@ -73,11 +73,11 @@ export function fromUsageParts(
   const source = sourceFor(grouping, terms);
   const parts =
     source.kind === "raw"
-      ? rawRange(sql, rawColumns, rawRowsMatching(sql, terms))
+      ? rawRange(sql, range, rawColumns, rawRowsMatching(sql, terms))
       : sql`
         ${rollupSpans(sql, source.dimension, sql`${group.rollup}, ${sql(SUMMED)}`, { where: source.term ? rollupRowsOf(sql, source.term) : sql`` })}
         UNION ALL
-        ${rawEdges(sql, rawColumns, rawRowsMatching(sql, terms))}`;
+        ${rawEdges(sql, range, rawColumns, rawRowsMatching(sql, terms))}`;
   return sql`
     WITH ${rangePlanCte(sql, range)}
     SELECT ${select}
@@ -104,7 +104,7 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
     return sql`
       WITH ${rangePlanCte(sql, range)}
       SELECT ${select}
-      FROM (${rawRange(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
+      FROM (${rawRange(sql, range, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
       ${rest}`;
   }
   const utc = zone === "UTC";
@@ -139,11 +139,11 @@ export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest
         -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
         -- planner, blind to how few hours are cut, may scan the whole table.
         SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
-        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} OFFSET 0
+        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} ${withinRange(sql, range)} OFFSET 0
       ) AS u
       WHERE NOT hours.whole
       UNION ALL
-      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
+      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, range, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
     ) AS usage_days
     ${rest}`;
 }
@@ -184,7 +184,7 @@ export function fromUsageBuckets(
       SELECT ${select}
       FROM (
         SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
-        FROM (${rawRange(sql, sql`*`, matching)}) AS u
+        FROM (${rawRange(sql, range, sql`*`, matching)}) AS u
         CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
       ) AS usage_buckets
       ${rest}`;
@@ -220,13 +220,13 @@ export function fromUsageBuckets(
       FROM hours CROSS JOIN LATERAL (
         -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
         SELECT * FROM llm_tracker_usage
-        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} OFFSET 0
+        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} ${withinRange(sql, range)} OFFSET 0
       ) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
       WHERE NOT hours.whole
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
-      FROM (${rawEdges(sql, sql`*`, matching)}) AS u
+      FROM (${rawEdges(sql, range, sql`*`, matching)}) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
     ) AS usage_buckets
     ${rest}`;

@@ -37,7 +37,9 @@ it("runMigrations creates and migrates the database through a cut at each fragil
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   try {
     const [applied] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`;
-    const [tables] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'llm_tracker_usage%'`;
+    // The usage table and the rollup; the usage table's daily partitions are not counted.
+    const [tables] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_class
+      WHERE relkind IN ('r', 'p') AND relname LIKE 'llm_tracker_usage%' AND NOT relispartition`;
     expect(applied!.n).toBe(journal.entries.length);
     expect(tables!.n).toBe(2);
   } finally {

@@ -52,6 +52,9 @@ describe("worker metrics at /metrics", () => {
       llm_tracker_poison_events_total: "counter",
       llm_tracker_insert_retries_total: "counter",
       llm_tracker_unpriced_events_total: "counter",
+      llm_tracker_partitions_created_total: "counter",
+      llm_tracker_partitions_dropped_total: "counter",
+      llm_tracker_partition_upkeep_failures_total: "counter",
       llm_tracker_queue_up: "gauge",
       llm_tracker_queue_jobs: "gauge",
       llm_tracker_spool_bytes: "gauge",
@@ -68,6 +71,10 @@ describe("worker metrics at /metrics", () => {
     metrics.observer.poison({ eventId: "not-a-uuid", jobId: "7", reason: "invalid event" });
     metrics.observer.poison({ eventId: undefined, jobId: "8", reason: "invalid job" });
     metrics.observer.unpriced({ events: 3 });
+    metrics.observer.partitionCreated({ partition: "llm_tracker_usage_p20261202", day: "2026-12-02", movedRows: 0 });
+    metrics.observer.partitionCreated({ partition: "llm_tracker_usage_p20261203", day: "2026-12-03", movedRows: 4 });
+    metrics.observer.partitionDropped({ partition: "llm_tracker_usage_p20261001", day: "2026-10-01" });
+    metrics.observer.partitionUpkeepFailed({ error: "55P03: canceling statement due to lock timeout" });
     const after = await scrape();
 
     const moved = (name: string, labels: Record<string, string> = {}) =>
@@ -87,6 +94,9 @@ describe("worker metrics at /metrics", () => {
     expect(moved("llm_tracker_insert_retries_total")).toBe(1);
     expect(moved("llm_tracker_poison_events_total")).toBe(2);
     expect(moved("llm_tracker_unpriced_events_total")).toBe(3);
+    expect(moved("llm_tracker_partitions_created_total")).toBe(2);
+    expect(moved("llm_tracker_partitions_dropped_total")).toBe(1);
+    expect(moved("llm_tracker_partition_upkeep_failures_total")).toBe(1);
   });
 
   it("reads the queue gauges from the real queue at scrape time, one per state", async () => {
