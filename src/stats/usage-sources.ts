@@ -86,80 +86,20 @@ export function fromUsageParts(
 }
 
 /**
- * `WITH plan AS (…), hours AS (…)`, then a query over `usage_days`: rows of
- * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`,
- * of the calls that match `terms`.
- *
- * An hour bucket is placed on a local day only when it lies wholly inside it:
- * no offset change within the hour and the same local date at its first and
- * last microsecond. Hours that a local midnight cuts (zones at :30 / :45
- * offsets, odd historical offsets) are read from the raw rows, as are the
- * edges. UTC days come from day buckets only when the zone is UTC itself.
- */
-export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment, terms: FilterTerm[] = []): Fragment {
-  const zone = range.timeZone;
-  const source = sourceFor(null, terms);
-  const matching = rawRowsMatching(sql, terms);
-  if (source.kind === "raw") {
-    return sql`
-      WITH ${rangePlanCte(sql, range)}
-      SELECT ${select}
-      FROM (${rawRange(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
-      ${rest}`;
-  }
-  const utc = zone === "UTC";
-  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
-  const hourColumns = sql`bucket, calls, total_tokens, cost_usd`;
-  const daySpan = utc
-    ? sql`UNION ALL
-      SELECT (bucket AT TIME ZONE 'UTC')::date, calls, total_tokens, cost_usd FROM llm_tracker_usage_rollup
-      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
-    : sql``;
-  return sql`
-    WITH ${rangePlanCte(sql, range, { days: utc })},
-    hours AS MATERIALIZED (
-      SELECT bucket, calls, total_tokens, cost_usd, first_local::date AS day,
-        last_local - first_local = interval '59:59.999999' AND first_local::date = last_local::date AS whole
-      FROM (
-        SELECT bucket, sum(calls) AS calls, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd
-        FROM (${rollupSpans(sql, source.dimension, hourColumns, { hoursOnly: true, where })}) AS hour_rows
-        GROUP BY bucket
-      ) AS by_hour
-      CROSS JOIN LATERAL (
-        SELECT bucket AT TIME ZONE ${zone} AS first_local, (bucket + interval '59:59.999999') AT TIME ZONE ${zone} AS last_local
-      ) AS local_ends
-    )
-    SELECT ${select}
-    FROM (
-      SELECT day, calls, total_tokens, cost_usd FROM hours WHERE whole
-      ${daySpan}
-      UNION ALL
-      SELECT (u.created_at AT TIME ZONE ${zone})::date, 1, u.total_tokens, u.cost_usd
-      FROM hours CROSS JOIN LATERAL (
-        -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
-        -- planner, blind to how few hours are cut, may scan the whole table.
-        SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
-        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} OFFSET 0
-      ) AS u
-      WHERE NOT hours.whole
-      UNION ALL
-      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
-    ) AS usage_days
-    ${rest}`;
-}
-
-/**
- * `WITH plan AS (…), hours AS (…)`, then a query over `usage_buckets`: rows
- * with the bucket key (k_local, k_off; see time-buckets.ts), the grouping's
- * column when `grouping` is given (else all calls), and the summed columns of
- * usage_parts, of the calls that match `terms`.
+ * `WITH plan AS (…), hours AS (…), fives AS (…)`, then a query over
+ * `usage_buckets`: rows with the bucket key (k_local, k_off; see
+ * time-buckets.ts), the grouping's column when `grouping` is given (else all
+ * calls), and the summed columns of usage_parts, of the calls that match
+ * `terms`. Open ends of the range close at the rollup's first and last day.
  *
  * A rollup hour is placed in a bucket only when it lies wholly inside it (its
- * first and last microsecond have the same key); hours a bucket boundary cuts
- * (zones at :30 / :45 offsets, odd historical offsets) are read from the raw
- * rows, as are the edges. UTC days come from day buckets only for day buckets
- * in UTC itself. A filter the rollup cannot answer (see sourceFor) reads the
- * raw rows of the whole range.
+ * first and last microsecond have the same key); an hour a bucket boundary cuts
+ * (a local midnight at :30 / :45 UTC, as in Asia/Kolkata) is read as its twelve
+ * five-minute buckets instead, placed the same way, and only a five-minute
+ * bucket that is itself cut (no zone since the 1970s has such an offset) is
+ * read from the raw rows, as are the edges. UTC days come from day buckets only
+ * for day buckets in UTC itself. A filter the rollup cannot answer (see
+ * sourceFor) reads the raw rows of the whole range.
  */
 export function fromUsageBuckets(
   sql: Sql,
@@ -196,7 +136,7 @@ export function fromUsageBuckets(
       WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
     : sql``;
   return sql`
-    WITH ${rangePlanCte(sql, range, { days: utcDays })},
+    WITH ${rangePlanCte(sql, range, { days: utcDays, bounded: true })},
     hours AS MATERIALIZED (
       SELECT b, first_key.k_local, first_key.k_off,
         first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
@@ -207,6 +147,19 @@ export function fromUsageBuckets(
       ) AS planned_hours
       CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
       CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+    ),
+    fives AS MATERIALIZED (
+      SELECT f, first_key.k_local, first_key.k_off,
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+      FROM (
+        SELECT generate_series(m_lo, h_lo - interval '5 minutes', interval '5 minutes') AS f FROM plan
+        UNION ALL
+        SELECT generate_series(h_hi, m_hi - interval '5 minutes', interval '5 minutes') FROM plan
+        UNION ALL
+        SELECT generate_series(b, b + interval '55 minutes', interval '5 minutes') FROM hours WHERE NOT whole
+      ) AS planned_fives
+      CROSS JOIN LATERAL (${key(sql`f`)}) AS first_key
+      CROSS JOIN LATERAL (${key(sql`f + interval '4:59.999999'`)}) AS last_key
     )
     SELECT ${select}
     FROM (
@@ -216,14 +169,22 @@ export function fromUsageBuckets(
       WHERE hours.whole
       ${daySpan}
       UNION ALL
+      SELECT fives.k_local, fives.k_off, ${rollupGroup} ${sql(SUMMED)}
+      FROM fives CROSS JOIN LATERAL (
+        SELECT key_is_null, key, ${sql(SUMMED)} FROM llm_tracker_usage_rollup
+        WHERE grain = 'five_minutes' AND dimension = ${source.dimension} AND bucket = fives.f ${where}
+      ) AS r
+      WHERE fives.whole
+      UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
-      FROM hours CROSS JOIN LATERAL (
-        -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
+      FROM fives CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-bucket index range scan; as a plain join the
+        -- planner, blind to how few buckets are cut, may scan the whole table.
         SELECT * FROM llm_tracker_usage
-        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} OFFSET 0
+        WHERE created_at >= fives.f AND created_at < fives.f + interval '5 minutes' ${matching} OFFSET 0
       ) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
-      WHERE NOT hours.whole
+      WHERE NOT fives.whole
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM (${rawEdges(sql, sql`*`, matching)}) AS u
