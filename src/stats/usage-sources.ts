@@ -193,6 +193,88 @@ export function fromUsageBuckets(
     ${rest}`;
 }
 
+/**
+ * The top `limit` keys of `dimension` (user or node) by total_tokens over
+ * `range`, with their exact totals (summedTotalsColumns) and `bound`, without
+ * summing every key's rows. One row per key found, best first (ties by key in
+ * byte order, null last), as `column`.
+ *
+ * The range is cut into pieces (each planned day, hour and five-minute bucket,
+ * and the raw edges summed per key). A piece's head is its `depth` keys with
+ * the most tokens: read in index order from a compacted bucket (one row per
+ * key), plus every key with partial sums appended since (compacted = false),
+ * all of them candidates. A key outside a piece's head has at most the
+ * head's last value there, so a key that is no candidate at all has at most
+ * `bound` = Σ over pieces of max(that value, 0) (0 for a piece whose head
+ * holds all its keys). The candidates are summed exactly over every piece. The
+ * answer is proven when the `limit`-th candidate has more than `bound` tokens:
+ * then no other key can rank above it or tie with it. The caller checks this
+ * and otherwise sums every key (usage in one key's favour, as heavy-tailed real
+ * traffic is, proves it at once; evenly spread traffic may not).
+ */
+export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", column: string, limit: number, depth: number): Fragment {
+  const rawKey = dimension === "user" ? sql`user_id` : sql`(metadata->>'node_name')`;
+  const spans = sql`
+    SELECT 'day' AS grain, generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
+    UNION ALL SELECT 'hour', generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') FROM plan
+    UNION ALL SELECT 'hour', generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
+    UNION ALL SELECT 'five_minutes', generate_series(m_lo, h_lo - interval '5 minutes', interval '5 minutes') FROM plan
+    UNION ALL SELECT 'five_minutes', generate_series(h_hi, m_hi - interval '5 minutes', interval '5 minutes') FROM plan`;
+  return sql`
+    WITH ${rangePlanCte(sql, range, { bounded: true })},
+    pieces AS MATERIALIZED (${spans}),
+    heads AS MATERIALIZED (
+      SELECT pieces.grain, pieces.bucket, head.key_is_null, head.key, head.total_tokens
+      FROM pieces CROSS JOIN LATERAL (
+        SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
+        WHERE grain = pieces.grain AND dimension = ${dimension} AND bucket = pieces.bucket AND compacted
+        ORDER BY total_tokens DESC NULLS LAST
+        LIMIT ${depth}::int
+      ) AS head
+    ),
+    edges AS MATERIALIZED (
+      SELECT grouped IS NULL AS key_is_null, coalesce(grouped, '') AS key, sum(calls) AS calls,
+        sum(successful_calls) AS successful_calls, sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+        sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls,
+        sum(latency_ms_sum) AS latency_ms_sum, sum(latency_calls) AS latency_calls, sum(ttft_ms_sum) AS ttft_ms_sum,
+        sum(ttft_calls) AS ttft_calls
+      FROM (${rawEdges(sql, sql`${rawKey} AS grouped, ${rawSummed(sql)}`)}) AS edge_rows
+      GROUP BY grouped
+    ),
+    edge_head AS MATERIALIZED (SELECT key_is_null, key, total_tokens FROM edges ORDER BY total_tokens DESC LIMIT ${depth}::int),
+    candidates AS MATERIALIZED (
+      SELECT key_is_null, key FROM heads
+      UNION
+      SELECT pending.key_is_null, pending.key
+      FROM pieces CROSS JOIN LATERAL (
+        SELECT key_is_null, key FROM llm_tracker_usage_rollup
+        WHERE grain = pieces.grain AND dimension = ${dimension} AND bucket = pieces.bucket AND NOT compacted
+      ) AS pending
+      UNION
+      SELECT key_is_null, key FROM edge_head
+    ),
+    bound AS MATERIALIZED (
+      SELECT coalesce(sum(greatest(last_value, 0)), 0)::int8 AS bound
+      FROM (
+        SELECT min(total_tokens) AS last_value FROM heads GROUP BY grain, bucket HAVING count(*) = ${depth}::int
+        UNION ALL
+        SELECT min(total_tokens) FROM edge_head HAVING count(*) = ${depth}::int
+      ) AS last_values
+    )
+    SELECT CASE WHEN c.key_is_null THEN NULL ELSE c.key END AS ${sql(column)}, ${summedTotalsColumns(sql)},
+      (SELECT bound FROM bound) AS bound
+    FROM candidates AS c
+    CROSS JOIN LATERAL (
+      ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = c.key_is_null AND key = c.key` })}
+      UNION ALL
+      SELECT ${sql(SUMMED)} FROM edges WHERE edges.key_is_null = c.key_is_null AND edges.key = c.key
+    ) AS parts
+    GROUP BY c.key_is_null, c.key
+    HAVING sum(calls) > 0
+    ORDER BY total_tokens DESC, (CASE WHEN c.key_is_null THEN NULL ELSE c.key END) COLLATE "C" ASC NULLS LAST
+    LIMIT ${limit}::int`;
+}
+
 /** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
 export function summedTotalsColumns(sql: Sql): Fragment {
   return sql`
