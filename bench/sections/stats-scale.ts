@@ -204,7 +204,7 @@ const section: BenchSection = {
     try {
       await runMigrations(db.url);
       // First, while both tables are empty, so neither insert meets bigger indexes.
-      const insertCost = await triggerCost(sql, quick ? 50_000 : 1_000_000);
+      const insertCost = await triggerCost(sql, quick ? 50_000 : 200_000);
       await sql`TRUNCATE llm_tracker_usage, llm_tracker_usage_rollup`;
       for (const size of sizes) {
         // Rows are written in time order, as the worker writes them: each size is seeded afresh.
