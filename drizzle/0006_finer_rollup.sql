@@ -11,8 +11,10 @@ LOCK TABLE llm_tracker_usage IN SHARE ROW EXCLUSIVE MODE;
 -- A third grain, five-minute buckets, so a range's edges are read from the raw
 -- rows for at most five minutes at each end (and hours a local midnight cuts,
 -- at :30 / :45 offsets, from twelve five-minute buckets instead of the raw
--- rows). Same fold as 0005, three more groupings. Buckets are aligned on UTC
--- instants, as the hour buckets are.
+-- rows); and a fourth dimension, `total` (key ''), one row per bucket for the
+-- stats that do not group, so they read one row per bucket, not one per model.
+-- Same fold as 0005, six more groupings. Buckets are aligned on UTC instants,
+-- as the hour buckets are.
 CREATE OR REPLACE FUNCTION llm_tracker_usage_rollup_apply() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -24,7 +26,7 @@ DECLARE
     ELSE 'SELECT 1 AS sign, * FROM llm_tracker_new_rows UNION ALL SELECT -1 AS sign, * FROM llm_tracker_old_rows'
   END;
 BEGIN
-  -- One pass, nine groupings (five minutes, hour and day × model, user, node).
+  -- One pass, twelve groupings (five minutes, hour and day × model, user, node, total).
   EXECUTE format($fold$
     INSERT INTO llm_tracker_usage_rollup (
       grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens,
@@ -32,10 +34,10 @@ BEGIN
       latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls
     )
     SELECT CASE WHEN grouping(g.minutes) = 0 THEN 'five_minutes' WHEN grouping(g.hour) = 0 THEN 'hour' ELSE 'day' END,
-           CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' ELSE 'node' END,
+           CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' WHEN grouping(g.node) = 0 THEN 'node' ELSE 'total' END,
            coalesce(g.minutes, g.hour, g.day),
-           CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL ELSE g.node IS NULL END,
-           CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') ELSE coalesce(g.node, '') END,
+           CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL WHEN grouping(g.node) = 0 THEN g.node IS NULL ELSE false END,
+           CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') WHEN grouping(g.node) = 0 THEN coalesce(g.node, '') ELSE '' END,
            sum(g.sign), coalesce(sum(g.sign) FILTER (WHERE g.success), 0), sum(g.sign * g.prompt_tokens),
            sum(g.sign * g.completion_tokens), sum(g.sign * g.total_tokens), sum(g.sign * g.cached_tokens),
            sum(g.sign * g.reasoning_tokens), coalesce(sum(g.sign * g.cost_usd), 0),
@@ -51,9 +53,9 @@ BEGIN
              c.time_to_first_token_ms::int8 AS time_to_first_token_ms
       FROM (%s) AS c
     ) AS g
-    GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node),
-                            (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node),
-                            (g.day, g.model), (g.day, g.user_id), (g.day, g.node))
+    GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node), (g.minutes),
+                            (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node), (g.hour),
+                            (g.day, g.model), (g.day, g.user_id), (g.day, g.node), (g.day))
   $fold$, changed);
   RETURN NULL;
 END;
@@ -103,26 +105,28 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- The five-minute buckets of the rows written before this migration (the lock
--- above keeps the table still until it commits). Appended uncompacted, like
--- the trigger's sums: the worker's next compaction merges them.
+-- The new buckets of the rows written before this migration (the lock above
+-- keeps the table still until it commits): five minutes for every dimension,
+-- and the total of every grain. Appended uncompacted, like the trigger's sums:
+-- the worker's next compaction merges them.
 INSERT INTO llm_tracker_usage_rollup (
   grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens,
   total_tokens, cached_tokens, reasoning_tokens, cost_usd, unpriced_calls,
   latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls
 )
-SELECT 'five_minutes',
-       CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' ELSE 'node' END,
-       g.minutes,
-       CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL ELSE g.node IS NULL END,
-       CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') ELSE coalesce(g.node, '') END,
+SELECT CASE WHEN grouping(g.minutes) = 0 THEN 'five_minutes' WHEN grouping(g.hour) = 0 THEN 'hour' ELSE 'day' END,
+       CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' WHEN grouping(g.node) = 0 THEN 'node' ELSE 'total' END,
+       coalesce(g.minutes, g.hour, g.day),
+       CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL WHEN grouping(g.node) = 0 THEN g.node IS NULL ELSE false END,
+       CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') WHEN grouping(g.node) = 0 THEN coalesce(g.node, '') ELSE '' END,
        count(*), count(*) FILTER (WHERE g.success), sum(g.prompt_tokens), sum(g.completion_tokens), sum(g.total_tokens),
        sum(g.cached_tokens), sum(g.reasoning_tokens), coalesce(sum(g.cost_usd), 0), count(*) FILTER (WHERE g.cost_usd IS NULL),
        coalesce(sum(g.latency_ms), 0), count(g.latency_ms), coalesce(sum(g.time_to_first_token_ms), 0), count(g.time_to_first_token_ms)
 FROM (
-  SELECT date_bin('5 minutes', created_at, '2000-01-01T00:00:00Z') AS minutes, model, user_id, metadata ->> 'node_name' AS node,
+  SELECT date_bin('5 minutes', created_at, '2000-01-01T00:00:00Z') AS minutes, date_trunc('hour', created_at, 'UTC') AS hour,
+         date_trunc('day', created_at, 'UTC') AS day, model, user_id, metadata ->> 'node_name' AS node,
          success, prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_usd,
          latency_ms::int8 AS latency_ms, time_to_first_token_ms::int8 AS time_to_first_token_ms
   FROM llm_tracker_usage
 ) AS g
-GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node));
+GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node), (g.minutes), (g.hour), (g.day));

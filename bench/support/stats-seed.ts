@@ -64,10 +64,10 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
         latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls, compacted
       )
       SELECT CASE WHEN grouping(g.minutes) = 0 THEN 'five_minutes' WHEN grouping(g.hour) = 0 THEN 'hour' ELSE 'day' END,
-        CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' ELSE 'node' END,
+        CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' WHEN grouping(g.node) = 0 THEN 'node' ELSE 'total' END,
         coalesce(g.minutes, g.hour, g.day),
-        CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL ELSE g.node IS NULL END,
-        CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') ELSE coalesce(g.node, '') END,
+        CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL WHEN grouping(g.node) = 0 THEN g.node IS NULL ELSE false END,
+        CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') WHEN grouping(g.node) = 0 THEN coalesce(g.node, '') ELSE '' END,
         count(*), count(*) FILTER (WHERE g.success), sum(g.prompt_tokens), sum(g.completion_tokens), sum(g.total_tokens),
         sum(g.cached_tokens), sum(g.reasoning_tokens), coalesce(sum(g.cost_usd), 0), count(*) FILTER (WHERE g.cost_usd IS NULL),
         coalesce(sum(g.latency_ms), 0), count(g.latency_ms), coalesce(sum(g.time_to_first_token_ms), 0), count(g.time_to_first_token_ms), true
@@ -78,9 +78,9 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
           time_to_first_token_ms::int8 AS time_to_first_token_ms
         FROM llm_tracker_usage
       ) AS g
-      GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node),
-                              (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node),
-                              (g.day, g.model), (g.day, g.user_id), (g.day, g.node))`;
+      GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node), (g.minutes),
+                              (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node), (g.hour),
+                              (g.day, g.model), (g.day, g.user_id), (g.day, g.node), (g.day))`;
   });
 }
 

@@ -63,7 +63,7 @@ export const llmTrackerUsageRollup = pgTable(
   {
     /** `five_minutes`, `hour` or `day`, buckets aligned in UTC. */
     grain: text("grain").notNull(),
-    /** `model`, `user` or `node`. */
+    /** `model`, `user`, `node`, or `total` (key '': every call of the bucket). */
     dimension: text("dimension").notNull(),
     bucket: timestamp("bucket", { withTimezone: true }).notNull(),
     /** true for rows whose user_id / node_name is null (then `key` is ''). */

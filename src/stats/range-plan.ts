@@ -33,6 +33,9 @@ type Fragment = PendingQuery<Row[]>;
 /** The rollup's groupings: one row per bucket and model, user or node. */
 export type Dimension = "model" | "user" | "node";
 
+/** Where rows are read from: a grouping, or `total` (one row per bucket, key ''). */
+export type RollupDimension = Dimension | "total";
+
 /** The rollup's bucket sizes. */
 export type Grain = "five_minutes" | "hour" | "day";
 
@@ -61,7 +64,7 @@ export function rangePlanCte(sql: Sql, range: DateRange, { days = true, bounded 
     // The rollup's day buckets span every row (the first starts at or before the
     // oldest row, the last ends after the newest): open ends close there.
     const extent = (edge: "min" | "max") =>
-      sql`(SELECT ${edge === "min" ? sql`min(bucket)` : sql`max(bucket) + interval '24 hours'`} FROM llm_tracker_usage_rollup WHERE grain = 'day' AND dimension = 'model')`;
+      sql`(SELECT ${edge === "min" ? sql`min(bucket)` : sql`max(bucket) + interval '24 hours'`} FROM llm_tracker_usage_rollup WHERE grain = 'day' AND dimension = 'total')`;
     if (!range.from) lo = sql`coalesce(${extent("min")}, now())`;
     if (!range.to) hi = sql`coalesce(${extent("max")}, now())`;
   }
@@ -106,7 +109,7 @@ export function planned(sql: Sql, column: PlanColumn): Fragment {
  */
 export function rollupSpans(
   sql: Sql,
-  dimension: Dimension,
+  dimension: RollupDimension,
   columns: Fragment,
   { hoursOnly = false, where = sql`` }: { hoursOnly?: boolean; where?: Fragment } = {},
 ): Fragment {

@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension } from "./range-plan.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, type Dimension, type RollupDimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
@@ -30,10 +30,11 @@ export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment;
  * summed from the raw rows of the whole range (exact, but a scan of the
  * range's rows through the created_at, user or model index).
  */
-type Source = { kind: "rollup"; dimension: Dimension; term?: FilterTerm } | { kind: "raw" };
+type Source = { kind: "rollup"; dimension: RollupDimension; term?: FilterTerm } | { kind: "raw" };
 
 function sourceFor(grouping: Dimension | null, terms: FilterTerm[]): Source {
-  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "model" };
+  // Without a grouping or a filter, the `total` rows: one per bucket.
+  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "total" };
   const [term] = terms;
   if (terms.length === 1 && (grouping === null || grouping === term!.dimension)) return { kind: "rollup", dimension: term!.dimension, term };
   return { kind: "raw" };
@@ -170,11 +171,11 @@ export function fromUsageBuckets(
       ${daySpan}
       UNION ALL
       SELECT fives.k_local, fives.k_off, ${rollupGroup} ${sql(SUMMED)}
-      FROM fives CROSS JOIN LATERAL (
-        SELECT key_is_null, key, ${sql(SUMMED)} FROM llm_tracker_usage_rollup
-        WHERE grain = 'five_minutes' AND dimension = ${source.dimension} AND bucket = fives.f ${where}
-      ) AS r
-      WHERE fives.whole
+      FROM llm_tracker_usage_rollup AS r
+      JOIN fives ON fives.f = r.bucket AND fives.whole
+      -- One index range scan over the five-minute rows from the first bucket wanted to the last, hashed against them.
+      WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
+        AND r.bucket >= (SELECT min(f) FROM fives) AND r.bucket <= (SELECT max(f) FROM fives)
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (
@@ -199,35 +200,37 @@ export function fromUsageBuckets(
  * summing every key's rows. One row per key found, best first (ties by key in
  * byte order, null last), as `column`.
  *
- * The range is cut into pieces (each planned day, hour and five-minute bucket,
- * and the raw edges summed per key). A piece's head is its `depth` keys with
- * the most tokens: read in index order from a compacted bucket (one row per
- * key), plus every key with partial sums appended since (compacted = false),
- * all of them candidates. A key outside a piece's head has at most the
- * head's last value there, so a key that is no candidate at all has at most
- * `bound` = Σ over pieces of max(that value, 0) (0 for a piece whose head
- * holds all its keys). The candidates are summed exactly over every piece. The
- * answer is proven when the `limit`-th candidate has more than `bound` tokens:
- * then no other key can rank above it or tie with it. The caller checks this
- * and otherwise sums every key (usage in one key's favour, as heavy-tailed real
- * traffic is, proves it at once; evenly spread traffic may not).
+ * The range is covered by UTC day buckets: the whole days inside it, and the
+ * day holding each partial end (a superset of the hours, five minutes and raw
+ * rows the range takes from that day). A bucket's head is its `depth` keys
+ * with the most tokens, read in index order from its compacted rows (one per
+ * key), plus every key with partial sums appended since (compacted = false);
+ * all of them are candidates. Tokens are never negative, so a key outside a
+ * covering bucket's head has at most the head's last value in the part of
+ * that day the range takes, and a key that is no candidate at all has at most
+ * `bound` = Σ over covering buckets of that last value (0 for a bucket whose
+ * head holds all its keys). The candidates are summed exactly over the planned
+ * spans and edges. The answer is proven when the `limit`-th candidate has more
+ * than `bound` tokens: then no other key can rank above it or tie with it. The
+ * caller checks this and otherwise sums every key (traffic concentrated on
+ * some keys, as real traffic is, proves it at once; evenly spread may not).
  */
 export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", column: string, limit: number, depth: number): Fragment {
   const rawKey = dimension === "user" ? sql`user_id` : sql`(metadata->>'node_name')`;
-  const spans = sql`
-    SELECT 'day' AS grain, generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
-    UNION ALL SELECT 'hour', generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') FROM plan
-    UNION ALL SELECT 'hour', generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
-    UNION ALL SELECT 'five_minutes', generate_series(m_lo, h_lo - interval '5 minutes', interval '5 minutes') FROM plan
-    UNION ALL SELECT 'five_minutes', generate_series(h_hi, m_hi - interval '5 minutes', interval '5 minutes') FROM plan`;
   return sql`
     WITH ${rangePlanCte(sql, range, { bounded: true })},
-    pieces AS MATERIALIZED (${spans}),
+    covering AS MATERIALIZED (
+      SELECT generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
+      UNION
+      SELECT date_trunc('day', lo, 'UTC') FROM plan WHERE lo < d_lo
+      UNION
+      SELECT date_trunc('day', hi - interval '1 microsecond', 'UTC') FROM plan WHERE d_hi < hi
+    ),
     heads AS MATERIALIZED (
-      SELECT pieces.grain, pieces.bucket, head.key_is_null, head.key, head.total_tokens
-      FROM pieces CROSS JOIN LATERAL (
+      SELECT covering.bucket, head.key_is_null, head.key, head.total_tokens
+      FROM covering CROSS JOIN LATERAL (
         SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
-        WHERE grain = pieces.grain AND dimension = ${dimension} AND bucket = pieces.bucket AND compacted
+        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
         ORDER BY total_tokens DESC NULLS LAST
         LIMIT ${depth}::int
       ) AS head
@@ -241,25 +244,18 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       FROM (${rawEdges(sql, sql`${rawKey} AS grouped, ${rawSummed(sql)}`)}) AS edge_rows
       GROUP BY grouped
     ),
-    edge_head AS MATERIALIZED (SELECT key_is_null, key, total_tokens FROM edges ORDER BY total_tokens DESC LIMIT ${depth}::int),
     candidates AS MATERIALIZED (
       SELECT key_is_null, key FROM heads
       UNION
       SELECT pending.key_is_null, pending.key
-      FROM pieces CROSS JOIN LATERAL (
+      FROM covering CROSS JOIN LATERAL (
         SELECT key_is_null, key FROM llm_tracker_usage_rollup
-        WHERE grain = pieces.grain AND dimension = ${dimension} AND bucket = pieces.bucket AND NOT compacted
+        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
       ) AS pending
-      UNION
-      SELECT key_is_null, key FROM edge_head
     ),
     bound AS MATERIALIZED (
       SELECT coalesce(sum(greatest(last_value, 0)), 0)::int8 AS bound
-      FROM (
-        SELECT min(total_tokens) AS last_value FROM heads GROUP BY grain, bucket HAVING count(*) = ${depth}::int
-        UNION ALL
-        SELECT min(total_tokens) FROM edge_head HAVING count(*) = ${depth}::int
-      ) AS last_values
+      FROM (SELECT min(total_tokens) AS last_value FROM heads GROUP BY bucket HAVING count(*) = ${depth}::int) AS last_values
     )
     SELECT CASE WHEN c.key_is_null THEN NULL ELSE c.key END AS ${sql(column)}, ${summedTotalsColumns(sql)},
       (SELECT bound FROM bound) AS bound

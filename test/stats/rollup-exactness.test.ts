@@ -34,7 +34,7 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
         coalesce(sum(u.time_to_first_token_ms), 0) AS ttft_ms_sum, count(u.time_to_first_token_ms) AS ttft_calls
       FROM llm_tracker_usage u
       CROSS JOIN (VALUES ('five_minutes'), ('hour'), ('day')) AS g(grain)
-      CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name')) AS k(dimension, value)
+      CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name'), ('total', '')) AS k(dimension, value)
       GROUP BY 1, 2, 3, 4, 5
     ), actual AS (
       -- A key may hold several appended partial sums until it is compacted.

@@ -39,7 +39,7 @@ function rows(count: number, users: number, skew: number): SeedRow[] {
       reasoning_tokens: 0,
       success: rand() > 0.1,
       error: null,
-      metadata: rand() < 0.05 ? {} : { node_name: `n${Math.floor(12 * rand() ** skew)}` },
+      metadata: (rand() < 0.05 ? {} : { node_name: `n${Math.floor(12 * rand() ** skew)}` }) as Record<string, string>,
       created_at: isoMicros(FIRST_US + Math.floor(rand() * SPAN_US)),
       cost_usd: (rand() / 10).toFixed(10),
       latency_ms: Math.floor(rand() * 5000),
