@@ -25,6 +25,7 @@ import { BatchWriter, type RejectedEvent } from "./batch-writer.js";
 import { prepareEvent } from "./prepare-event.js";
 import { guardObserver, type WorkerObserver } from "./worker-observer.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
+import { quietClosedConnections } from "../src/redis/quiet-closed-connections.js";
 
 export interface UsageWorkerOptions {
   /** Default: REDIS_URL. */
@@ -228,14 +229,14 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
     if (refused.length > 0) throw new UnrecoverableError(describePoison(refused, raw.length));
   }
 
-  const worker = new Worker(queueName, processJob, {
+  const worker = quietClosedConnections(new Worker(queueName, processJob, {
     connection: redis,
     prefix: queuePrefix,
     concurrency,
     lockDuration: lockDurationMs,
     stalledInterval: options.stalledIntervalMs ?? lockDurationMs,
     maxStalledCount: options.maxStalledCount ?? 10,
-  });
+  }));
   let lastRedisError = "";
   worker.on("error", (error) => {
     // A Redis outage repeats the same error many times a second; log each kind once until it changes.

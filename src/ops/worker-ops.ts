@@ -7,6 +7,7 @@ import { postgresCheck, redisCheck, runningCheck } from "./health-checks.js";
 import { startHealthServer, type HealthServer } from "./health-server.js";
 import { withTimeout } from "../with-timeout.js";
 import { createWorkerMetrics, type WorkerObserver } from "./worker-metrics.js";
+import { quietClosedConnections } from "../redis/quiet-closed-connections.js";
 
 export interface WorkerOpsOptions {
   redisUrl: string;
@@ -43,7 +44,7 @@ export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerO
   // One retry per command: a check that waits longer is timed out and reported anyway.
   const redis = createRedisClient({ url: options.redisUrl, cluster: options.redisCluster ?? false }, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {}); // reported by /healthz; the worker logs its own connection errors
-  const queue = new Queue(options.queueName, { connection: redis, prefix: options.queuePrefix ?? "bull" });
+  const queue = quietClosedConnections(new Queue(options.queueName, { connection: redis, prefix: options.queuePrefix ?? "bull" }));
   queue.on("error", () => {});
   const database = createConnection(options.databaseUrl, { max: 1, connectTimeoutSeconds: 5, idleTimeoutSeconds: 60, applicationName: "llm-tracker-health" });
   const metrics = createWorkerMetrics({ queue, spoolDir: options.spoolDir, queueTimeoutMs: checkTimeoutMs });

@@ -11,6 +11,7 @@ import { createProducerConnection } from "./producer-connection.js";
 import { Spool, type ClaimedSpoolFile } from "./spool.js";
 import type { UsageEvent } from "./usage-event.js";
 import { groupEvents, usageJob, type UsageJob } from "./usage-jobs.js";
+import { quietClosedConnections } from "../redis/quiet-closed-connections.js";
 
 export interface UsageProducerOptions {
   /** Where the queue lives: a server, or with `redisCluster` one node of a Redis Cluster. */
@@ -207,7 +208,7 @@ export class UsageProducer {
   // ---------- sending ----------
 
   private createQueue(): Queue {
-    const queue = new Queue(this.options.queueName, { connection: this.connection, prefix: this.options.queuePrefix });
+    const queue = quietClosedConnections(new Queue(this.options.queueName, { connection: this.connection, prefix: this.options.queuePrefix }));
     queue.on("error", (error: Error) => this.noteRedisAway(error));
     return queue;
   }

@@ -7,6 +7,7 @@ import { createRedisClient } from "../../redis/redis-client.js";
 import { replaySpoolFiles } from "../../usage/producer.js";
 import { Spool } from "../../usage/spool.js";
 import { EXIT, type CliCommand } from "../cli-command.js";
+import { quietClosedConnections } from "../../redis/quiet-closed-connections.js";
 
 const replayCommand: CliCommand = {
   summary: "send spooled usage events to the queue (--failed: also retry failed jobs)",
@@ -31,7 +32,7 @@ const replayCommand: CliCommand = {
     const settings = getTrackerSettings();
     const redis = createRedisClient({ url: settings.redisUrl, cluster: settings.redisCluster }, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on("error", () => {}); // reported through the awaited calls below
-    const queue = new Queue(settings.queueName, { connection: redis, prefix: settings.queuePrefix });
+    const queue = quietClosedConnections(new Queue(settings.queueName, { connection: redis, prefix: settings.queuePrefix }));
     queue.on("error", () => {});
     try {
       await withDeadline(queue.waitUntilReady(), 10_000, `Redis at ${redactUrl(settings.redisUrl)} did not answer`);
