@@ -225,7 +225,7 @@ const section: BenchSection = {
           target: "-",
           verdict: "",
         });
-        rows.push(...(await timeStats(sql, label, 7, size >= 10_000_000 ? 3 : 5, size >= 10_000_000 || quick)));
+        rows.push(...(await timeStats(sql, label, 7, size >= 10_000_000 ? 1 : 3, size >= 10_000_000 || quick)));
       }
       rows.push(...insertCost);
     } finally {

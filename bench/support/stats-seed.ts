@@ -4,7 +4,7 @@
 import type { Sql } from "postgres";
 
 /** Rows per seeding statement: each one fires the rollup trigger once over its rows. */
-export const SEED_CHUNK = 250_000;
+export const SEED_CHUNK = 1_000_000;
 /** The seeded rows spread evenly over SPAN_DAYS from here (UTC). */
 export const FIRST_DAY = "2026-01-01T00:00:00Z";
 export const SPAN_DAYS = 35;
@@ -53,9 +53,17 @@ export async function seedTimeOrdered(sql: Sql, from: number, to: number, total:
  */
 export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void> {
   await sql.begin(async (tx) => {
+    // Bulk-load style: no triggers, no indexes while the rows go in (the indexes are built afterwards, as defined).
+    const indexes = await tx<{ indexdef: string; indexname: string }[]>`
+      SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'llm_tracker_usage' AND indexname <> 'llm_tracker_usage_pkey'`;
+    for (const index of indexes) await tx.unsafe(`DROP INDEX "${index.indexname}"`);
+    await tx`ALTER TABLE llm_tracker_usage DROP CONSTRAINT llm_tracker_usage_pkey`;
     await tx`ALTER TABLE llm_tracker_usage DISABLE TRIGGER USER`;
     await seedTimeOrdered(tx as unknown as Sql, 0, total, total);
     await tx`ALTER TABLE llm_tracker_usage ENABLE TRIGGER USER`;
+    await tx`SET LOCAL maintenance_work_mem = '512MB'`;
+    await tx`ALTER TABLE llm_tracker_usage ADD CONSTRAINT llm_tracker_usage_pkey PRIMARY KEY (id)`;
+    for (const index of indexes) await tx.unsafe(index.indexdef);
     await tx`SET LOCAL work_mem = '256MB'`;
     await tx`
       INSERT INTO llm_tracker_usage_rollup (
