@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import { printTable, type Row } from "./support/figures.js";
 import type { BenchSection } from "./support/section.js";
 
-const ORDER = ["call-path", "streaming", "ingest", "stats-scale"];
+const ORDER = ["call-path", "streaming", "ingest", "stats-scale", "budgets"];
 
 const quick = process.argv.includes("--quick");
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",");

@@ -9,7 +9,19 @@ export type { TrackingState } from "./usage/build-event.js";
 export { flush, shutdown } from "./usage/default-producer.js";
 export { UsageProducer, type UsageProducerOptions, type ProducerStats } from "./usage/producer.js";
 export { getLlmService } from "./providers/get-llm-service.js";
-export { LLMTrackerError, ConfigError, EmptyMessagesError, EmptyResponseError, InvalidInputError, StreamInterruptedError, type StreamInterruption } from "./errors/index.js";
+export {
+  LLMTrackerError,
+  BudgetExceededError,
+  ConfigError,
+  EmptyMessagesError,
+  EmptyResponseError,
+  InvalidInputError,
+  StreamInterruptedError,
+  type StreamInterruption,
+} from "./errors/index.js";
+export { getBudgetStatus } from "./budgets/default-guard.js";
+export type { BudgetStatus, BudgetStatusOptions } from "./budgets/budget-status.js";
+export type { BudgetInput } from "./config/settings.js";
 export type {
   AssistantMessage,
   AssistantToolCall,

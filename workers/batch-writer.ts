@@ -3,6 +3,7 @@
 // away is retried with capped backoff; a row Postgres refuses is isolated by
 // bisecting the batch, so the rest of the batch still commits.
 import type { Sql } from "postgres";
+import type { CommittedInsert } from "../src/budgets/spend-ledger.js";
 import { insertUsageRows, type UsageRow } from "./insert-usage-rows.js";
 import type { Logger } from "../src/logger.js";
 import { classifyWriteError, describeWriteError } from "./write-error-kind.js";
@@ -33,6 +34,16 @@ export interface BatchWriterOptions {
   retryInitialMs?: number;
   /** Longest retry delay. Default 5000 ms. */
   retryMaxMs?: number;
+  /**
+   * Told the new rows of each committed INSERT (budgets' spend), before the batch's jobs are
+   * acknowledged; must not reject. Default: none (the INSERT returns no rows).
+   */
+  committed?: (insert: CommittedInsert) => Promise<void>;
+  /**
+   * An INSERT failed and is retried: it may have committed before the failure reached us
+   * (the connection cut after COMMIT), and then its retry returns none of its rows.
+   */
+  uncertain?: () => void;
 }
 
 interface Entry {
@@ -68,6 +79,7 @@ export class BatchWriter {
   private timer: NodeJS.Timeout | undefined;
   private wakeSleeper: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private commits: CommittedInsert[] = [];
 
   constructor(private readonly options: BatchWriterOptions) {}
 
@@ -154,6 +166,8 @@ export class BatchWriter {
     try {
       const inserted = await this.insertIsolating(items);
       const durationMs = performance.now() - started;
+      const committed = this.options.committed;
+      if (committed) for (const insert of this.commits.splice(0)) await committed(insert);
       this.options.observer?.batchWritten?.({ events: items.length, inserted, durationMs });
       this.options.logger.debug({ jobs: entries.length, events: items.length, inserted, durationMs: Math.round(durationMs) }, "batch written");
       for (const entry of entries) entry.resolve({ rejected: entry.rejected });
@@ -166,6 +180,7 @@ export class BatchWriter {
         for (const entry of entries) entry.reject(error instanceof Error ? error : new Error(String(error)));
       }
     } finally {
+      this.commits = [];
       this.writing = false;
       this.writingEvents = 0;
       this.inFlight = [];
@@ -202,11 +217,13 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt += 1) {
       if (this.aborted) throw new WriterAborted();
       try {
-        const { inserted } = await insertUsageRows(this.options.sql, items.map((item) => item.event));
-        return inserted;
+        const result = await insertUsageRows(this.options.sql, items.map((item) => item.event), { returnCosts: this.options.committed !== undefined });
+        if (result.committed) this.commits.push(result.committed);
+        return result.inserted;
       } catch (error) {
         const kind = classifyWriteError(error);
         if (kind === "data") throw error;
+        this.options.uncertain?.();
         // Jitter spreads the reconnects of several workers after a restart.
         const delayMs = Math.round(Math.min(max, initial * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5));
         const reason = describeWriteError(error);

@@ -4,6 +4,7 @@
 // costs Node ~2 µs per row, where typed arrays cost ~4.5 µs (postgres.js escapes
 // every element into an array literal) and drizzle's query builder ~4× that.
 import type { Sql } from "postgres";
+import type { CommittedInsert, InsertedCost } from "../src/budgets/spend-ledger.js";
 import type { UsageEvent } from "../src/usage/usage-event.js";
 
 /** A usage event with the price the worker gave it; events without one are written unpriced (null). */
@@ -72,6 +73,14 @@ function insertStatement(returning: readonly string[]): string {
 }
 
 const INSERT_SQL = insertStatement([]);
+// For budgets: what each new row cost, where, and the transaction that committed it (see spend-ledger.ts).
+const INSERT_RETURNING_COSTS_SQL = insertStatement([
+  "user_id",
+  "metadata->>'node_name' AS node_name",
+  "floor(extract(epoch FROM created_at) * 1000)::text AS created_ms",
+  "cost_usd::text AS cost_usd",
+  "pg_current_xact_id()::text AS xid",
+]);
 
 /**
  * Inserts the events in one statement (one implicit transaction); rows whose id
@@ -79,8 +88,18 @@ const INSERT_SQL = insertStatement([]);
  * The events must already be valid and sanitised (the worker's prepare step):
  * Postgres's JSON parser refuses NUL and lone surrogates in any string.
  */
-export async function insertUsageRows(sql: Sql, events: readonly UsageRow[]): Promise<{ inserted: number }> {
+export async function insertUsageRows(sql: Sql, events: readonly UsageRow[], options: { returnCosts?: boolean } = {}): Promise<{ inserted: number; committed?: CommittedInsert }> {
   if (events.length === 0) return { inserted: 0 };
-  const result = await sql.unsafe(INSERT_SQL, [JSON.stringify(events)], { prepare: true });
-  return { inserted: result.count };
+  if (!options.returnCosts) {
+    const result = await sql.unsafe(INSERT_SQL, [JSON.stringify(events)], { prepare: true });
+    return { inserted: result.count };
+  }
+  // Only the rows this statement inserted come back: a redelivered event (ON CONFLICT) is not counted twice.
+  const rows = await sql.unsafe<{ user_id: string | null; node_name: string | null; created_ms: string; cost_usd: string | null; xid: string }[]>(
+    INSERT_RETURNING_COSTS_SQL,
+    [JSON.stringify(events)],
+    { prepare: true },
+  );
+  const costs: InsertedCost[] = rows.map((row) => ({ user_id: row.user_id, node_name: row.node_name, created_ms: Number(row.created_ms), cost_usd: row.cost_usd }));
+  return { inserted: rows.length, ...(rows.length > 0 ? { committed: { xid: rows[0]!.xid, rows: costs } } : {}) };
 }

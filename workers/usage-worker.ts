@@ -10,7 +10,10 @@
 // and the stalled checker for the same result.
 import { getHeapStatistics } from "node:v8";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { getTrackerSettings } from "../src/config/settings.js";
+import { BudgetAlerts } from "../src/budgets/budget-alerts.js";
+import { SpendLedger } from "../src/budgets/spend-ledger.js";
+import { spendKeyBase } from "../src/budgets/spend-keys.js";
+import { getTrackerSettings, type Budget } from "../src/config/settings.js";
 import { getPriceBook, type PriceBook } from "../src/cost/price-book.js";
 import { priceRow } from "../src/cost/price-row.js";
 import { createConnection } from "../src/db/connection.js";
@@ -61,6 +64,13 @@ export interface UsageWorkerOptions {
   priceBook?: PriceBook;
   /** How often the rollup's appended partial sums are merged, in ms; 0 turns it off. Default: LLM_TRACKER_ROLLUP_COMPACT_MS (10000). */
   rollupCompactMs?: number;
+  /**
+   * The budgets whose spend the worker keeps in Redis (use the app's LLM_TRACKER_BUDGETS).
+   * Default: LLM_TRACKER_BUDGETS; none → no spend is kept and the INSERT returns nothing.
+   */
+  budgets?: readonly Budget[];
+  /** How often the budgets' current periods are checked for a missing spend hash (a flush, a new period), in ms. Default 5000. */
+  budgetCheckMs?: number;
   /** Hooks for metrics; called synchronously, keep them cheap. A hook that throws is logged ("worker observer hook failed") and ignored. */
   observer?: WorkerObserver;
   /**
@@ -163,6 +173,7 @@ async function migrateWhenReachable(databaseUrl: string, logger: Logger, signal:
 export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}): Promise<UsageWorkerHandle> {
   const needsSettings = [
     options.redisUrl, options.redisCluster, options.databaseUrl, options.queueName, options.queuePrefix, options.batchSize, options.flushMs, options.concurrency, options.logger, options.rollupCompactMs,
+    options.budgets,
   ].some((v) => v === undefined);
   const settings = needsSettings ? getTrackerSettings() : undefined;
   const redisUrl = options.redisUrl ?? settings!.redisUrl;
@@ -176,6 +187,7 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const lockDurationMs = options.lockDurationMs ?? 30_000;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   const rollupCompactMs = options.rollupCompactMs ?? settings!.rollupCompactMs;
+  const budgets = options.budgets ?? settings!.budgets;
   const logger = options.logger ?? createLogger(settings!.logLevel, "llm-tracker-worker");
   const observer = guardObserver(options.observer, logger);
   // Read before anything connects: a bad price file stops the worker at start, naming the setting.
@@ -191,7 +203,29 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
   const database = createConnection(databaseUrl, { max: 2, applicationName: "llm-tracker-worker" });
   const { sql } = database;
   const compaction = rollupCompactMs > 0 ? startRollupCompaction({ sql, intervalMs: rollupCompactMs, logger }) : undefined;
-  const writer = new BatchWriter({ sql, batchSize, flushMs, maxJobs: concurrency, logger, observer, retryInitialMs: options.retryInitialMs, retryMaxMs: options.retryMaxMs });
+
+  // Budgets: the spend of the rows this worker inserts, kept in Redis beside the queue. A client
+  // of its own that fails a command after one retry: a lost increment is rebuilt, never waited on.
+  const budgetRedis = budgets.length > 0 ? createRedisClient({ url: redisUrl, cluster: redisCluster }, { maxRetriesPerRequest: 1, commandTimeoutMs: 5_000 }) : undefined;
+  budgetRedis?.on("error", () => {}); // failures are logged where a command fails
+  const keyBase = spendKeyBase(queuePrefix, queueName);
+  const alerts = budgetRedis ? new BudgetAlerts(budgets, budgetRedis, keyBase, logger) : undefined;
+  const ledger = budgetRedis
+    ? new SpendLedger({ budgets, redis: budgetRedis, sql, keyBase, logger, checkIntervalMs: options.budgetCheckMs, onChange: () => alerts?.changed() })
+    : undefined;
+  const writer = new BatchWriter({
+    sql,
+    batchSize,
+    flushMs,
+    maxJobs: concurrency,
+    logger,
+    observer,
+    retryInitialMs: options.retryInitialMs,
+    retryMaxMs: options.retryMaxMs,
+    ...(ledger ? { committed: (insert) => ledger.add(insert), uncertain: () => ledger.rebuildSoon() } : {}),
+  });
+  // Exact spend before the first job: rebuilt from Postgres (failures are retried in the background).
+  await ledger?.start();
 
   // Our own connection (BullMQ duplicates it for its blocking reads), so a
   // forced shutdown can cut it even while BullMQ waits on a Redis that is gone.
@@ -280,6 +314,8 @@ export async function startUsageWorker(options: Partial<UsageWorkerOptions> = {}
       writer.abort(); // its jobs stay unacknowledged: redelivered once their locks lapse
       await Promise.race([worker.close(), delay(1_000)]);
     }
+    await Promise.race([Promise.all([ledger?.stop(), alerts?.stop()]), delay(2_000)]);
+    budgetRedis?.disconnect();
     await Promise.race([compaction?.stop(), delay(2_000)]);
     await Promise.race([database.close(), delay(2_000)]);
     logger.info("usage worker stopped");

@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   replay: async () => (await import("./commands/replay.js")).default,
   stats: async () => (await import("./commands/stats.js")).default,
   dashboard: async () => (await import("./commands/dashboard.js")).default,
+  budgets: async () => (await import("./commands/budgets.js")).default,
 };
 
 async function usage(): Promise<string> {

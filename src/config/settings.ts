@@ -54,6 +54,22 @@ export interface SettingsInput {
   LLM_TRACKER_PRICE_OVERRIDES?: Record<string, Record<string, unknown>> | string;
   /** Azure deployment name → model it serves (e.g. `{ "prod-chat": "gpt-4o-mini" }`), for pricing. */
   LLM_TRACKER_AZURE_DEPLOYMENTS?: Record<string, string> | string;
+  /** Spend limits checked before each tracked call (JSON text in the environment). Default: none. */
+  LLM_TRACKER_BUDGETS?: BudgetInput[] | string;
+  /** How long the app trusts its local copy of the budgets' spend, in ms. Default 250. */
+  LLM_TRACKER_BUDGET_CACHE_MS?: number | string;
+}
+
+/** One entry of `LLM_TRACKER_BUDGETS`. */
+export interface BudgetInput {
+  scope: "global" | "user" | "node";
+  /** The user id or node name; absent = every user / every node separately (ignored for `global`). */
+  key?: string;
+  period: "day" | "month";
+  /** USD; a call is refused once the scope's spend in the period is at or past it. */
+  limit_usd: number;
+  /** IANA zone whose midnight starts a period. Default `UTC`. */
+  time_zone?: string;
 }
 
 export interface OpenAIConfigInput {
@@ -100,6 +116,7 @@ export const DEFAULTS = {
   httpPort: 9464,
   logLevel: "info",
   queuePrefix: "bull",
+  budgetCacheMs: 250,
 } as const;
 
 const KEYS = [
@@ -127,6 +144,8 @@ const KEYS = [
   "LLM_TRACKER_QUEUE_PREFIX",
   "LLM_TRACKER_REDIS_CLUSTER",
   "LLM_TRACKER_STATS_DATABASE_URL",
+  "LLM_TRACKER_BUDGETS",
+  "LLM_TRACKER_BUDGET_CACHE_MS",
 ] as const satisfies readonly (keyof SettingsInput)[];
 
 let configured: SettingsInput = {};
@@ -382,6 +401,59 @@ export interface TrackerSettings {
   /** Raw price overrides (object); checked by the cost module, which owns the price format. */
   priceOverrides: Record<string, unknown> | undefined;
   azureDeployments: Record<string, string>;
+  /** LLM_TRACKER_BUDGETS, parsed; empty when unset. */
+  budgets: Budget[];
+  budgetCacheMs: number;
+}
+
+/** A parsed budget: `key` null means every user / node separately (always null for `global`). */
+export interface Budget {
+  scope: "global" | "user" | "node";
+  key: string | null;
+  period: "day" | "month";
+  limitUsd: number;
+  timeZone: string;
+}
+
+function isTimeZone(value: string): boolean {
+  // Only names Intl and Postgres read the same way (see parseTimeZone in src/query).
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const budgetSchema = z.array(
+  z.strictObject({
+    scope: z.enum(["global", "user", "node"]),
+    key: z.string().min(1).max(500).optional(),
+    period: z.enum(["day", "month"]),
+    limit_usd: z.number().finite().min(0),
+    time_zone: z.string().refine(isTimeZone, "must be an IANA time zone name such as UTC or Asia/Shanghai").optional(),
+  }),
+);
+
+function parseBudgets(): Budget[] {
+  const raw = rawValue("LLM_TRACKER_BUDGETS");
+  if (raw === undefined) return [];
+  let value: unknown = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ConfigError("LLM_TRACKER_BUDGETS", "is not valid JSON text");
+    }
+  }
+  return parseWith("LLM_TRACKER_BUDGETS", budgetSchema, value).map((b) => ({
+    scope: b.scope,
+    key: b.scope === "global" ? null : (b.key ?? null),
+    period: b.period,
+    limitUsd: b.limit_usd,
+    timeZone: b.time_zone ?? "UTC",
+  }));
 }
 
 function parseTracker(): TrackerSettings {
@@ -425,6 +497,8 @@ function parseTracker(): TrackerSettings {
       z.record(z.string().min(1), z.string().min(1)),
       objectSetting("LLM_TRACKER_AZURE_DEPLOYMENTS", rawValue("LLM_TRACKER_AZURE_DEPLOYMENTS")) ?? {},
     ),
+    budgets: parseBudgets(),
+    budgetCacheMs: numberSetting("LLM_TRACKER_BUDGET_CACHE_MS", DEFAULTS.budgetCacheMs, 1, 3_600_000),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type StatsDatabase,
   type StatsOptions,
 } from "../stats/index.js";
+import { getBudgetStatus } from "../budgets/default-guard.js";
 import { ApiParameterError } from "./api-parameter-error.js";
 import { COMMON_PARAMETERS, parseApiQuery, type ApiQuery, type ParameterName } from "./api-query.js";
 
@@ -52,6 +53,12 @@ const ROUTES: Record<string, Route> = {
     // `bucket` is required: the stats name it when it is missing.
     run: (q, options) =>
       getStatsOverTime(q.from as string, q.to as string, { ...options, bucket: q.bucket as "hour" | "day", groupBy: q.groupBy, limit: q.limit }),
+  },
+  // Each budget's spend in its current period (Redis, not the range): [] without LLM_TRACKER_BUDGETS.
+  "/api/budgets": {
+    parameters: [],
+    maxLimit: 0,
+    run: () => getBudgetStatus(),
   },
   "/api/failures": {
     parameters: [...COMMON_PARAMETERS, "limit"],

@@ -3,6 +3,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BudgetStatus } from "../budgets/budget-status.js";
 import { withTimeout } from "../with-timeout.js";
 
 /**
@@ -35,6 +36,11 @@ export interface WorkerMetricsOptions {
   spoolDir?: string;
   /** Longest wait for the queue counts during a scrape, in ms, so a scrape never hangs while Redis is away. Default 1000. */
   queueTimeoutMs?: number;
+  /**
+   * Reads the budgets' spend and the app processes' budget counters at scrape time (see
+   * src/budgets). Default: none (no budget gauges).
+   */
+  budgets?: () => Promise<{ statuses: BudgetStatus[]; counters: Record<string, string> }>;
   /** Also export the process and Node.js default metrics (`process_*`, `nodejs_*`). Default true. */
   defaultMetrics?: boolean;
 }
@@ -131,6 +137,8 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
     },
   });
 
+  if (options.budgets) addBudgetGauges(registry, options.budgets, queueTimeoutMs);
+
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   const observer: Required<WorkerObserver> = {
@@ -154,6 +162,70 @@ export function createWorkerMetrics(options: WorkerMetricsOptions = {}): WorkerM
   };
 
   return { registry, observer };
+}
+
+/** A budget over every user / node shows its most-spent keys only: one series per user would swamp Prometheus. */
+const BUDGET_KEYS_SHOWN = 20;
+const BUDGET_LABELS = ["scope", "key", "period", "time_zone"] as const;
+
+function addBudgetGauges(registry: Registry, read: NonNullable<WorkerMetricsOptions["budgets"]>, timeoutMs: number): void {
+  const registers = [registry];
+  let pending: Promise<{ statuses: BudgetStatus[]; counters: Record<string, string> } | undefined> | undefined;
+  const readOnce = () =>
+    (pending ??= withTimeout(read(), timeoutMs)
+      .catch(() => undefined)
+      .finally(() => {
+        pending = undefined;
+      }));
+  const shown = (statuses: BudgetStatus[]) => {
+    const perBudget = new Map<string, number>();
+    return statuses.filter((s) => {
+      const id = `${s.scope}|${s.period}|${s.time_zone}|${s.limit_usd}`;
+      const n = perBudget.get(id) ?? 0;
+      perBudget.set(id, n + 1);
+      return n < BUDGET_KEYS_SHOWN;
+    });
+  };
+  const labels = (s: BudgetStatus) => ({ scope: s.scope, key: s.key ?? "", period: s.period, time_zone: s.time_zone });
+  const statusGauge = (name: string, help: string, pick: (s: BudgetStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: BUDGET_LABELS,
+      registers,
+      async collect() {
+        const read = await readOnce();
+        this.reset(); // stale spend would look right while Redis is away
+        if (read) for (const s of shown(read.statuses)) this.set(labels(s), pick(s));
+      },
+    });
+  statusGauge("llm_tracker_budget_limit_usd", "Each budget's limit in USD (a budget over every user / node: its 20 most-spent keys).", (s) => s.limit_usd);
+  statusGauge("llm_tracker_budget_spent_usd", "What each budget's scope has spent in its current period, in USD, from the rows committed.", (s) => s.spent_usd);
+  statusGauge("llm_tracker_budget_remaining_usd", "Each budget's limit minus its spend, at least 0, in USD.", (s) => s.remaining_usd);
+  new Gauge({
+    name: "llm_tracker_budget_refusals",
+    help: "Calls the app processes refused with BudgetExceededError, by budget (key * = every user / node), as they reported them to Redis.",
+    labelNames: BUDGET_LABELS,
+    registers,
+    async collect() {
+      const read = await readOnce();
+      this.reset();
+      if (!read) return;
+      for (const [field, value] of Object.entries(read.counters)) {
+        const [kind, scope, key, period, timeZone] = field.split("|");
+        if (kind === "refusals" && scope && key !== undefined && period && timeZone) this.set({ scope, key, period, time_zone: timeZone }, Number(value));
+      }
+    },
+  });
+  new Gauge({
+    name: "llm_tracker_budget_check_failures",
+    help: "Budget checks in the app processes that could not read Redis (the calls were allowed), as they reported them once Redis answered.",
+    registers,
+    async collect() {
+      const read = await readOnce();
+      this.set(Number(read?.counters.check_failures ?? 0));
+    },
+  });
 }
 
 /** Total size of the files under `dir`; 0 when it does not exist (nothing spooled yet). */

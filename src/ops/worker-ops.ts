@@ -1,6 +1,9 @@
 // Everything operators see of a running worker, in one owner: the metrics, the
 // /healthz + /metrics server, and the small Redis and Postgres clients its checks use.
 import { Queue } from "bullmq";
+import { readBudgetStatus } from "../budgets/budget-status.js";
+import { spendKeyBase } from "../budgets/spend-keys.js";
+import type { Budget } from "../config/settings.js";
 import { createConnection } from "../db/connection.js";
 import { createRedisClient } from "../redis/redis-client.js";
 import { postgresCheck, redisCheck, runningCheck } from "./health-checks.js";
@@ -24,6 +27,8 @@ export interface WorkerOpsOptions {
   listenPort?: number;
   /** Interface to bind. Default: every interface. */
   host?: string;
+  /** Budgets whose spend /metrics shows (LLM_TRACKER_BUDGETS). Default: none. */
+  budgets?: readonly Budget[];
   /** Longest wait for one health check or the queue counts, in ms. Default 2000. */
   checkTimeoutMs?: number;
 }
@@ -47,7 +52,21 @@ export async function startWorkerOps(options: WorkerOpsOptions): Promise<WorkerO
   const queue = quietClosedConnections(new Queue(options.queueName, { connection: redis, prefix: options.queuePrefix ?? "bull" }));
   queue.on("error", () => {});
   const database = createConnection(options.databaseUrl, { max: 1, connectTimeoutSeconds: 5, idleTimeoutSeconds: 60, applicationName: "llm-tracker-health" });
-  const metrics = createWorkerMetrics({ queue, spoolDir: options.spoolDir, queueTimeoutMs: checkTimeoutMs });
+  const budgets = options.budgets ?? [];
+  const keyBase = spendKeyBase(options.queuePrefix ?? "bull", options.queueName);
+  const metrics = createWorkerMetrics({
+    queue,
+    spoolDir: options.spoolDir,
+    queueTimeoutMs: checkTimeoutMs,
+    ...(budgets.length > 0
+      ? {
+          budgets: async () => ({
+            statuses: await readBudgetStatus(redis, keyBase, budgets),
+            counters: await redis.hgetall(`${keyBase}:counters`),
+          }),
+        }
+      : {}),
+  });
 
   let worker: { readonly running: boolean } | undefined;
   const port = options.listenPort ?? options.httpPort;

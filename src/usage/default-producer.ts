@@ -1,6 +1,7 @@
 // The process-wide producer LLMTracker uses, built from getTrackerSettings() on
 // first use and rebuilt after configure() changes its settings, plus the
 // process hooks that flush it on SIGTERM, SIGINT, beforeExit and exit.
+import { closeBudgetGuard } from "../budgets/default-guard.js";
 import { getTrackerSettings, onConfigurationChange, type TrackerSettings } from "../config/settings.js";
 import { createLogger } from "../logger.js";
 import { interruptOpenStreams, openStreamCount } from "./open-streams.js";
@@ -64,6 +65,7 @@ export async function flush(): Promise<void> {
  */
 export async function shutdown(): Promise<void> {
   interruptOpenStreams("shutdown");
+  closeBudgetGuard();
   const retiring = current;
   current = undefined;
   await retiring?.producer.shutdown();

@@ -1,5 +1,6 @@
 // LLMTracker.streamAndTrack: opens a provider stream and wraps it in a TrackedStream whose
 // one ending becomes one usage event.
+import { getBudgetGuard } from "../budgets/default-guard.js";
 import { getProviderSettings, type ProviderSettings } from "../config/settings.js";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
 import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
@@ -80,6 +81,8 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   // Before the provider call, as in callAndTrack: a bad queue setting fails before tokens are spent.
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, true);
+  // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
+  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const request: StreamRequest = {
     messages: options.messages,

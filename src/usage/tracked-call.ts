@@ -2,6 +2,7 @@
 // is called (who the call is for, the producer, the span) and the event it ends with. The
 // SDK wrappers and the AI SDK middleware go through here; callAndTrack/streamAndTrack share
 // its context and telemetry.
+import { getBudgetGuard } from "../budgets/default-guard.js";
 import { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { Usage } from "../token-usage.js";
 import { buildUsageEvent } from "./build-event.js";
@@ -100,7 +101,15 @@ export class TrackedCall {
  */
 export function beginTrackedCall(description: CallDescription, defaults: TrackingContext | undefined, producer: () => UsageProducer = getDefaultProducer): TrackedCall {
   const context = resolveTracking(defaults);
+  // Synchronous: the wrappers return the SDK's own promise, so this check never waits on Redis.
+  getBudgetGuard()?.check(budgetUserOf(context), context.nodeName ?? "unknown");
   return new TrackedCall(description, context, producer(), GenAiTelemetry.start({ provider: description.provider, operation: description.operation, requestModel: description.model, streamed: description.streamed }));
+}
+
+/** The user id a budget knows a call by, as the event stores it (a string, or null). */
+export function budgetUserOf(context: TrackingContext): string | null {
+  const userId = context.state?.user_id;
+  return userId === undefined || userId === null ? null : String(userId);
 }
 
 export function zeroUsageOf(model: string): Usage {

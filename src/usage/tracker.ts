@@ -1,5 +1,6 @@
 // LLMTracker: calls the configured provider and records one usage event per
 // call that reached it (success or not), through the background producer.
+import { getBudgetGuard } from "../budgets/default-guard.js";
 import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
@@ -24,6 +25,8 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   // fail before tokens are spent, never after the caller's answer arrived.
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, false);
+  // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
+  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const started = performance.now();
   const request = {

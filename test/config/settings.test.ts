@@ -120,7 +120,7 @@ describe("tracker settings", () => {
       queueName: DEFAULTS.queueName, queuePrefix: "bull", spoolDir: DEFAULTS.spoolDir,
       bufferSize: DEFAULTS.bufferSize, jobSize: DEFAULTS.jobSize, handleSignals: true, batchSize: DEFAULTS.batchSize,
       flushMs: DEFAULTS.flushMs, rollupCompactMs: DEFAULTS.rollupCompactMs, httpPort: DEFAULTS.httpPort, logLevel: DEFAULTS.logLevel, pricesPath: undefined,
-      priceOverrides: undefined, azureDeployments: {},
+      priceOverrides: undefined, azureDeployments: {}, budgets: [], budgetCacheMs: DEFAULTS.budgetCacheMs,
     });
   });
 

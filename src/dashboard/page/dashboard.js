@@ -230,6 +230,13 @@ async function load() {
     failures: getJson("/api/failures", { ...common, limit: FAILURE_ROWS }, controller.signal),
   };
   const names = Object.keys(requests);
+  // Budgets do not follow the range: read beside the stats, shown only when some are configured and readable.
+  // Rendered when they arrive, never holding up the rest (a Redis that does not answer takes seconds to say so).
+  void getJson("/api/budgets", {}, controller.signal)
+    .catch(() => null)
+    .then((budgets) => {
+      if (mine === generation) renderBudgets(budgets);
+    });
   const settled = await Promise.allSettled(Object.values(requests));
   if (mine !== generation) return; // a newer view replaced this one
   const results = Object.fromEntries(names.map((name, i) => [name, settled[i]]));
@@ -255,6 +262,39 @@ async function load() {
   document.body.dataset.state = errors.length > 0 ? "error" : "ready";
   const time = new Intl.DateTimeFormat(undefined, { timeZone: view.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(new Date());
   $("#status").textContent = errors.length > 0 ? `Failed at ${time}` : `Updated ${time}`;
+}
+
+/** One line per budget: scope and key, spent of limit, a bar (red at 100 %, amber from 80 %). */
+function renderBudgets(statuses) {
+  const section = $("#budgets");
+  const list = section.querySelector(".budget-list");
+  list.replaceChildren();
+  if (!Array.isArray(statuses) || statuses.length === 0) {
+    section.hidden = true;
+    return;
+  }
+  for (const status of statuses.slice(0, 50)) {
+    const item = document.createElement("li");
+    const ratio = status.limit_usd > 0 ? status.spent_usd / status.limit_usd : 1;
+    item.dataset.level = ratio >= 1 ? "over" : ratio >= 0.8 ? "near" : "ok";
+    const name = document.createElement("span");
+    name.className = "budget-name";
+    name.textContent = status.scope === "global" ? "Global" : `${status.scope === "user" ? "User" : "Node"} ${status.key ?? "(each)"}`;
+    const period = document.createElement("span");
+    period.className = "budget-period";
+    period.textContent = `${status.period === "day" ? "daily" : "monthly"} · ${status.time_zone}`;
+    const figures = document.createElement("span");
+    figures.className = "budget-figures";
+    figures.textContent = `${formatUsd(status.spent_usd)} of ${formatUsd(status.limit_usd)}`;
+    const bar = document.createElement("span");
+    bar.className = "budget-bar";
+    const fill = document.createElement("span");
+    fill.style.width = `${Math.min(100, Math.max(0, ratio * 100)).toFixed(1)}%`;
+    bar.append(fill);
+    item.append(name, period, bar, figures);
+    list.append(item);
+  }
+  section.hidden = false;
 }
 
 function markTopRows(name, result) {
