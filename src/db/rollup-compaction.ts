@@ -1,7 +1,8 @@
-// Merges the rollup's appended partial sums (one per key per insert statement)
-// into one row per key, so the stats read few rows. The merge itself is SQL
-// (llm_tracker_usage_rollup_compact, drizzle/0004) and exact under concurrent
-// writers; this module only decides when it runs.
+// Merges the rollup's appended partial sums (one per key per insert statement,
+// compacted = false) into one compacted row per key, so the stats read few rows
+// and the top-N search can read a bucket's keys in token order. The merge
+// itself is SQL (llm_tracker_usage_rollup_compact, drizzle/0006) and exact
+// under concurrent writers; this module only decides when it runs.
 import type { Sql } from "postgres";
 import type { Logger } from "../logger.js";
 

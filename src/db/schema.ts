@@ -51,6 +51,8 @@ export const llmTrackerUsage = pgTable(
     index("llm_tracker_usage_created_at_idx").on(table.createdAt),
     index("llm_tracker_usage_user_id_created_at_idx").on(table.userId, table.createdAt),
     index("llm_tracker_usage_model_created_at_idx").on(table.model, table.createdAt),
+    // getRecentFailures: the newest failed calls, read backwards in index order without touching successful rows.
+    index("llm_tracker_usage_failed_created_at_idx").on(table.createdAt, table.id).where(sql`NOT success`),
   ],
 );
 
@@ -68,9 +70,9 @@ export type NewUsageRow = typeof llmTrackerUsage.$inferInsert;
 export const llmTrackerUsageRollup = pgTable(
   "llm_tracker_usage_rollup",
   {
-    /** `hour` or `day`, buckets aligned in UTC. */
+    /** `five_minutes`, `hour` or `day`, buckets aligned in UTC. */
     grain: text("grain").notNull(),
-    /** `model`, `user` or `node`. */
+    /** `model`, `user`, `node`, or `total` (key '': every call of the bucket). */
     dimension: text("dimension").notNull(),
     bucket: timestamp("bucket", { withTimezone: true }).notNull(),
     /** true for rows whose user_id / node_name is null (then `key` is ''). */
@@ -91,11 +93,28 @@ export const llmTrackerUsageRollup = pgTable(
     /** Sum of time_to_first_token_ms over the calls that have one (streamed calls), and how many those are. */
     ttftMsSum: bigint("ttft_ms_sum", { mode: "number" }).notNull().default(0),
     ttftCalls: bigint("ttft_calls", { mode: "number" }).notNull().default(0),
+    /**
+     * true for a row the compaction wrote: the only row of its key in its bucket
+     * unless partial sums were appended since (those are false). A bucket whose
+     * rows are all compacted holds one row per key, so its keys can be ranked
+     * by reading an index in order (the top-N users / nodes).
+     */
+    compacted: boolean("compacted").notNull().default(false),
   },
   // Not unique: the triggers only ever append per-statement partial sums (no
   // hot-row updates), the stats sum whatever rows a key has, and the worker
   // periodically merges each key's rows into one (llm_tracker_usage_rollup_compact).
-  (table) => [index("llm_tracker_usage_rollup_key_idx").on(table.grain, table.dimension, table.bucket, table.keyIsNull, table.key)],
+  (table) => [
+    index("llm_tracker_usage_rollup_key_idx").on(table.grain, table.dimension, table.bucket, table.keyIsNull, table.key),
+    // One key's buckets over a range: a filter on one user / node / model, and the exact totals of top-N candidates.
+    index("llm_tracker_usage_rollup_by_key_idx").on(table.grain, table.dimension, table.keyIsNull, table.key, table.bucket),
+    // A compacted bucket's keys by tokens, largest first: the top-N search reads only the head of each bucket.
+    index("llm_tracker_usage_rollup_top_idx")
+      .on(table.grain, table.dimension, table.bucket, table.totalTokens.desc(), table.keyIsNull, table.key)
+      .where(sql`compacted`),
+    // What the compaction has yet to merge, and the keys a top-N search must read beside a bucket's head.
+    index("llm_tracker_usage_rollup_pending_idx").on(table.grain, table.dimension, table.bucket).where(sql`NOT compacted`),
+  ],
 );
 
 export type UsageRollupRow = typeof llmTrackerUsageRollup.$inferSelect;

@@ -6,7 +6,7 @@ import type { DayStats, StatsOptions } from "./stats-options.js";
 import { parseStatsFilter } from "./stats-filter.js";
 import { runStatsQuery, toNumber } from "../query/query-sql.js";
 import { costColumn } from "./stats-sql.js";
-import { fromUsageDays } from "./usage-sources.js";
+import { fromUsageBuckets } from "./usage-sources.js";
 
 /**
  * One entry per day that has rows (days without calls are absent), by date
@@ -18,15 +18,17 @@ export async function getStatsByDay(startDate?: DateInput, endDate?: DateInput, 
   const sql = statsSql(options.db);
   // The day is returned as text, never as a JS Date (which would shift it by the host's zone).
   const rows = await runStatsQuery(sql, range, (q) =>
-    fromUsageDays(
+    fromUsageBuckets(
       q,
       range,
-      q`to_char(day, 'YYYY-MM-DD') AS date,
+      "day",
+      null,
+      q`to_char(k_local, 'YYYY-MM-DD') AS date,
         sum(calls)::int8 AS total_calls,
         coalesce(sum(total_tokens), 0)::int8 AS total_tokens,
         ${costColumn(q)}`,
       // Buckets emptied by deletes stay in the rollup with zero calls; a day of only those had no rows.
-      q`GROUP BY day HAVING sum(calls) > 0 ORDER BY day ASC`,
+      q`GROUP BY k_local HAVING sum(calls) > 0 ORDER BY k_local ASC`,
       terms,
     ),
   );

@@ -4,10 +4,9 @@ import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import type { NodeStats, RankedStatsOptions } from "./stats-options.js";
 import { parseStatsFilter } from "./stats-filter.js";
-import { runStatsQuery } from "../query/query-sql.js";
 import { parseLimit } from "./stats-limit.js";
 import { toTokenTotals } from "./stats-sql.js";
-import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
+import { rankedStats } from "./ranked-stats.js";
 
 /**
  * One entry per `metadata.node_name` (rows without one grouped under `null`),
@@ -18,17 +17,6 @@ export async function getStatsByNode(startDate?: DateInput, endDate?: DateInput,
   const limit = parseLimit("options.limit", options.limit);
   const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
-  const rows = await runStatsQuery(sql, range, (q) =>
-    fromUsageParts(
-      q,
-      range,
-      "node",
-      q`node_name, ${summedTotalsColumns(q)}`,
-      // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-      q`GROUP BY node_name HAVING sum(calls) > 0 ORDER BY total_tokens DESC, node_name COLLATE "C" ASC NULLS LAST
-        ${limit === undefined ? q`` : q`LIMIT ${limit}`}`,
-      terms,
-    ),
-  );
+  const rows = await rankedStats(sql, range, "node", "node_name", limit, terms);
   return rows.map((row) => ({ node_name: (row.node_name as string | null) ?? null, ...toTokenTotals(row) }));
 }

@@ -4,10 +4,9 @@ import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import type { RankedStatsOptions, UserStats } from "./stats-options.js";
 import { parseStatsFilter } from "./stats-filter.js";
-import { runStatsQuery } from "../query/query-sql.js";
 import { parseLimit } from "./stats-limit.js";
 import { toTokenTotals } from "./stats-sql.js";
-import { fromUsageParts, summedTotalsColumns } from "./usage-sources.js";
+import { rankedStats } from "./ranked-stats.js";
 
 /**
  * One entry per `user_id` (calls without a user grouped under `null`), by
@@ -18,17 +17,6 @@ export async function getStatsByUser(startDate?: DateInput, endDate?: DateInput,
   const limit = parseLimit("options.limit", options.limit);
   const terms = parseStatsFilter(options.filter);
   const sql = statsSql(options.db);
-  const rows = await runStatsQuery(sql, range, (q) =>
-    fromUsageParts(
-      q,
-      range,
-      "user",
-      q`user_id, ${summedTotalsColumns(q)}`,
-      // Buckets emptied by deletes stay in the rollup with zero calls; a group of only those had no rows.
-      q`GROUP BY user_id HAVING sum(calls) > 0 ORDER BY total_tokens DESC, user_id COLLATE "C" ASC NULLS LAST
-        ${limit === undefined ? q`` : q`LIMIT ${limit}`}`,
-      terms,
-    ),
-  );
+  const rows = await rankedStats(sql, range, "user", "user_id", limit, terms);
   return rows.map((row) => ({ user_id: (row.user_id as string | null) ?? null, ...toTokenTotals(row) }));
 }

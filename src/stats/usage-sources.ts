@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension } from "./range-plan.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type RollupDimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
@@ -30,10 +30,11 @@ export function groupColumn(sql: Sql, dimension: Dimension): { rollup: Fragment;
  * summed from the raw rows of the whole range (exact, but a scan of the
  * range's rows through the created_at, user or model index).
  */
-type Source = { kind: "rollup"; dimension: Dimension; term?: FilterTerm } | { kind: "raw" };
+type Source = { kind: "rollup"; dimension: RollupDimension; term?: FilterTerm } | { kind: "raw" };
 
 function sourceFor(grouping: Dimension | null, terms: FilterTerm[]): Source {
-  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "model" };
+  // Without a grouping or a filter, the `total` rows: one per bucket.
+  if (terms.length === 0) return { kind: "rollup", dimension: grouping ?? "total" };
   const [term] = terms;
   if (terms.length === 1 && (grouping === null || grouping === term!.dimension)) return { kind: "rollup", dimension: term!.dimension, term };
   return { kind: "raw" };
@@ -86,80 +87,20 @@ export function fromUsageParts(
 }
 
 /**
- * `WITH plan AS (…), hours AS (…)`, then a query over `usage_days`: rows of
- * (day, calls, total_tokens, cost_usd), `day` the local date in `range.timeZone`,
- * of the calls that match `terms`.
- *
- * An hour bucket is placed on a local day only when it lies wholly inside it:
- * no offset change within the hour and the same local date at its first and
- * last microsecond. Hours that a local midnight cuts (zones at :30 / :45
- * offsets, odd historical offsets) are read from the raw rows, as are the
- * edges. UTC days come from day buckets only when the zone is UTC itself.
- */
-export function fromUsageDays(sql: Sql, range: DateRange, select: Fragment, rest: Fragment, terms: FilterTerm[] = []): Fragment {
-  const zone = range.timeZone;
-  const source = sourceFor(null, terms);
-  const matching = rawRowsMatching(sql, terms);
-  if (source.kind === "raw") {
-    return sql`
-      WITH ${rangePlanCte(sql, range)}
-      SELECT ${select}
-      FROM (${rawRange(sql, range, sql`(created_at AT TIME ZONE ${zone})::date AS day, 1 AS calls, total_tokens, cost_usd`, matching)}) AS usage_days
-      ${rest}`;
-  }
-  const utc = zone === "UTC";
-  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
-  const hourColumns = sql`bucket, calls, total_tokens, cost_usd`;
-  const daySpan = utc
-    ? sql`UNION ALL
-      SELECT (bucket AT TIME ZONE 'UTC')::date, calls, total_tokens, cost_usd FROM llm_tracker_usage_rollup
-      WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
-    : sql``;
-  return sql`
-    WITH ${rangePlanCte(sql, range, { days: utc })},
-    hours AS MATERIALIZED (
-      SELECT bucket, calls, total_tokens, cost_usd, first_local::date AS day,
-        last_local - first_local = interval '59:59.999999' AND first_local::date = last_local::date AS whole
-      FROM (
-        SELECT bucket, sum(calls) AS calls, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd
-        FROM (${rollupSpans(sql, source.dimension, hourColumns, { hoursOnly: true, where })}) AS hour_rows
-        GROUP BY bucket
-      ) AS by_hour
-      CROSS JOIN LATERAL (
-        SELECT bucket AT TIME ZONE ${zone} AS first_local, (bucket + interval '59:59.999999') AT TIME ZONE ${zone} AS last_local
-      ) AS local_ends
-    )
-    SELECT ${select}
-    FROM (
-      SELECT day, calls, total_tokens, cost_usd FROM hours WHERE whole
-      ${daySpan}
-      UNION ALL
-      SELECT (u.created_at AT TIME ZONE ${zone})::date, 1, u.total_tokens, u.cost_usd
-      FROM hours CROSS JOIN LATERAL (
-        -- OFFSET 0 keeps this a per-hour index range scan; as a plain join the
-        -- planner, blind to how few hours are cut, may scan the whole table.
-        SELECT created_at, total_tokens, cost_usd FROM llm_tracker_usage
-        WHERE created_at >= hours.bucket AND created_at < hours.bucket + interval '1 hour' ${matching} ${withinRange(sql, range)} OFFSET 0
-      ) AS u
-      WHERE NOT hours.whole
-      UNION ALL
-      SELECT day, 1, total_tokens, cost_usd FROM (${rawEdges(sql, range, sql`(created_at AT TIME ZONE ${zone})::date AS day, total_tokens, cost_usd`, matching)}) AS edges
-    ) AS usage_days
-    ${rest}`;
-}
-
-/**
- * `WITH plan AS (…), hours AS (…)`, then a query over `usage_buckets`: rows
- * with the bucket key (k_local, k_off; see time-buckets.ts), the grouping's
- * column when `grouping` is given (else all calls), and the summed columns of
- * usage_parts, of the calls that match `terms`.
+ * `WITH plan AS (…), hours AS (…), fives AS (…)`, then a query over
+ * `usage_buckets`: rows with the bucket key (k_local, k_off; see
+ * time-buckets.ts), the grouping's column when `grouping` is given (else all
+ * calls), and the summed columns of usage_parts, of the calls that match
+ * `terms`. Open ends of the range close at the rollup's first and last day.
  *
  * A rollup hour is placed in a bucket only when it lies wholly inside it (its
- * first and last microsecond have the same key); hours a bucket boundary cuts
- * (zones at :30 / :45 offsets, odd historical offsets) are read from the raw
- * rows, as are the edges. UTC days come from day buckets only for day buckets
- * in UTC itself. A filter the rollup cannot answer (see sourceFor) reads the
- * raw rows of the whole range.
+ * first and last microsecond have the same key); an hour a bucket boundary cuts
+ * (a local midnight at :30 / :45 UTC, as in Asia/Kolkata) is read as its twelve
+ * five-minute buckets instead, placed the same way, and only a five-minute
+ * bucket that is itself cut (no zone since the 1970s has such an offset) is
+ * read from the raw rows, as are the edges. UTC days come from day buckets only
+ * for day buckets in UTC itself. A filter the rollup cannot answer (see
+ * sourceFor) reads the raw rows of the whole range.
  */
 export function fromUsageBuckets(
   sql: Sql,
@@ -196,10 +137,14 @@ export function fromUsageBuckets(
       WHERE grain = 'day' AND dimension = ${source.dimension} AND bucket >= ${planned(sql, "d_lo")} AND bucket < ${planned(sql, "d_hi")} ${where}`
     : sql``;
   return sql`
-    WITH ${rangePlanCte(sql, range, { days: utcDays })},
+    WITH ${rangePlanCte(sql, range, { days: utcDays, bounded: true })},
     hours AS MATERIALIZED (
       SELECT b, first_key.k_local, first_key.k_off,
-        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole,
+        -- The zone's offset through the hour, when it does not change within it (else null).
+        CASE WHEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC')
+                = ((b + interval '59:59.999999') AT TIME ZONE ${zone}) - ((b + interval '59:59.999999') AT TIME ZONE 'UTC')
+          THEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC') END AS offset_through
       FROM (
         SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
         UNION ALL
@@ -207,6 +152,28 @@ export function fromUsageBuckets(
       ) AS planned_hours
       CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
       CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+    ),
+    fives AS MATERIALIZED (
+      SELECT f, first_key.k_local, first_key.k_off,
+        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole
+      FROM (
+        SELECT generate_series(m_lo, h_lo - interval '5 minutes', interval '5 minutes') AS f FROM plan
+        UNION ALL
+        SELECT generate_series(h_hi, m_hi - interval '5 minutes', interval '5 minutes') FROM plan
+        UNION ALL
+        SELECT generate_series(b, b + interval '55 minutes', interval '5 minutes') FROM hours WHERE NOT whole AND offset_through IS NULL
+      ) AS planned_fives
+      CROSS JOIN LATERAL (${key(sql`f`)}) AS first_key
+      CROSS JOIN LATERAL (${key(sql`f + interval '4:59.999999'`)}) AS last_key
+      UNION ALL
+      -- A cut hour whose offset holds throughout (all but DST switches): local time is UTC plus that
+      -- offset, the same keys as bucketKeyOf gives, without a time zone lookup per five minutes.
+      SELECT f, date_trunc(${unit}, first_local), ${unit === "hour" ? sql`extract(epoch FROM offset_through)::int` : sql`0`},
+        date_trunc(${unit}, first_local) = date_trunc(${unit}, first_local + interval '4:59.999999')
+      FROM hours
+      CROSS JOIN LATERAL generate_series(b, b + interval '55 minutes', interval '5 minutes') AS f
+      CROSS JOIN LATERAL (SELECT (f AT TIME ZONE 'UTC') + offset_through AS first_local) AS local_clock
+      WHERE NOT whole AND offset_through IS NOT NULL
     )
     SELECT ${select}
     FROM (
@@ -216,20 +183,105 @@ export function fromUsageBuckets(
       WHERE hours.whole
       ${daySpan}
       UNION ALL
+      SELECT fives.k_local, fives.k_off, ${rollupGroup} ${sql(SUMMED)}
+      FROM llm_tracker_usage_rollup AS r
+      JOIN fives ON fives.f = r.bucket AND fives.whole
+      -- One index range scan over the five-minute rows from the first bucket wanted to the last, hashed against them.
+      WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
+        AND r.bucket >= (SELECT min(f) FROM fives) AND r.bucket <= (SELECT max(f) FROM fives)
+      UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
-      FROM hours CROSS JOIN LATERAL (
-        -- OFFSET 0 keeps this a per-hour index range scan (see fromUsageDays).
+      FROM fives CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-bucket index range scan; as a plain join the
+        -- planner, blind to how few buckets are cut, may scan the whole table.
         SELECT * FROM llm_tracker_usage
-        WHERE created_at >= hours.b AND created_at < hours.b + interval '1 hour' ${matching} ${withinRange(sql, range)} OFFSET 0
+        WHERE created_at >= fives.f AND created_at < fives.f + interval '5 minutes' ${matching} ${withinRange(sql, range)} OFFSET 0
       ) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
-      WHERE NOT hours.whole
+      WHERE NOT fives.whole
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM (${rawEdges(sql, range, sql`*`, matching)}) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
     ) AS usage_buckets
     ${rest}`;
+}
+
+/**
+ * The top `limit` keys of `dimension` (user or node) by total_tokens over
+ * `range`, with their exact totals (summedTotalsColumns) and `bound`, without
+ * summing every key's rows. One row per key found, best first (ties by key in
+ * byte order, null last), as `column`.
+ *
+ * The range is covered by UTC day buckets: the whole days inside it, and the
+ * day holding each partial end (a superset of the hours, five minutes and raw
+ * rows the range takes from that day). A bucket's head is its `depth` keys
+ * with the most tokens, read in index order from its compacted rows (one per
+ * key), plus every key with partial sums appended since (compacted = false);
+ * all of them are candidates. Tokens are never negative, so a key outside a
+ * covering bucket's head has at most the head's last value in the part of
+ * that day the range takes, and a key that is no candidate at all has at most
+ * `bound` = Σ over covering buckets of that last value (0 for a bucket whose
+ * head holds all its keys). The candidates are summed exactly over the planned
+ * spans and edges. The answer is proven when the `limit`-th candidate has more
+ * than `bound` tokens: then no other key can rank above it or tie with it. The
+ * caller checks this and otherwise sums every key (traffic concentrated on
+ * some keys, as real traffic is, proves it at once; evenly spread may not).
+ */
+export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", column: string, limit: number, depth: number): Fragment {
+  const rawKey = dimension === "user" ? sql`user_id` : sql`(metadata->>'node_name')`;
+  return sql`
+    WITH ${rangePlanCte(sql, range, { bounded: true })},
+    covering AS MATERIALIZED (
+      SELECT generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
+      UNION
+      SELECT date_trunc('day', lo, 'UTC') FROM plan WHERE lo < d_lo
+      UNION
+      SELECT date_trunc('day', hi - interval '1 microsecond', 'UTC') FROM plan WHERE d_hi < hi
+    ),
+    heads AS MATERIALIZED (
+      SELECT covering.bucket, head.key_is_null, head.key, head.total_tokens
+      FROM covering CROSS JOIN LATERAL (
+        SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
+        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
+        ORDER BY total_tokens DESC NULLS LAST
+        LIMIT ${depth}::int
+      ) AS head
+    ),
+    edges AS MATERIALIZED (
+      SELECT grouped IS NULL AS key_is_null, coalesce(grouped, '') AS key, sum(calls) AS calls,
+        sum(successful_calls) AS successful_calls, sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+        sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd, sum(unpriced_calls) AS unpriced_calls,
+        sum(latency_ms_sum) AS latency_ms_sum, sum(latency_calls) AS latency_calls, sum(ttft_ms_sum) AS ttft_ms_sum,
+        sum(ttft_calls) AS ttft_calls
+      FROM (${rawEdges(sql, range, sql`${rawKey} AS grouped, ${rawSummed(sql)}`)}) AS edge_rows
+      GROUP BY grouped
+    ),
+    candidates AS MATERIALIZED (
+      SELECT key_is_null, key FROM heads
+      UNION
+      SELECT pending.key_is_null, pending.key
+      FROM covering CROSS JOIN LATERAL (
+        SELECT key_is_null, key FROM llm_tracker_usage_rollup
+        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
+      ) AS pending
+    ),
+    bound AS MATERIALIZED (
+      SELECT coalesce(sum(greatest(last_value, 0)), 0)::int8 AS bound
+      FROM (SELECT min(total_tokens) AS last_value FROM heads GROUP BY bucket HAVING count(*) = ${depth}::int) AS last_values
+    )
+    SELECT CASE WHEN c.key_is_null THEN NULL ELSE c.key END AS ${sql(column)}, ${summedTotalsColumns(sql)},
+      (SELECT bound FROM bound) AS bound
+    FROM candidates AS c
+    CROSS JOIN LATERAL (
+      ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = c.key_is_null AND key = c.key` })}
+      UNION ALL
+      SELECT ${sql(SUMMED)} FROM edges WHERE edges.key_is_null = c.key_is_null AND edges.key = c.key
+    ) AS parts
+    GROUP BY c.key_is_null, c.key
+    HAVING sum(calls) > 0
+    ORDER BY total_tokens DESC, (CASE WHEN c.key_is_null THEN NULL ELSE c.key END) COLLATE "C" ASC NULLS LAST
+    LIMIT ${limit}::int`;
 }
 
 /** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */

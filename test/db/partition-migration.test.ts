@@ -83,11 +83,12 @@ async function rollupFromRows(sql: Sql): Promise<string[]> {
       sum(cached_tokens), sum(reasoning_tokens), coalesce(sum(cost_usd), 0)::numeric(30, 10), count(*) FILTER (WHERE cost_usd IS NULL),
       coalesce(sum(latency_ms), 0), count(latency_ms)) AS r
     FROM (
-      SELECT g.grain, k.dimension, date_trunc(g.grain, u.created_at, 'UTC') AS bucket, k.value IS NULL AS key_is_null,
-        coalesce(k.value, '') AS key, u.*
+      SELECT g.grain, k.dimension,
+        CASE WHEN g.grain = 'five_minutes' THEN date_bin('5 minutes', u.created_at, '2000-01-01T00:00:00Z') ELSE date_trunc(g.grain, u.created_at, 'UTC') END AS bucket,
+        k.value IS NULL AS key_is_null, coalesce(k.value, '') AS key, u.*
       FROM llm_tracker_usage u
-      CROSS JOIN (VALUES ('hour'), ('day')) AS g(grain)
-      CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata ->> 'node_name')) AS k(dimension, value)
+      CROSS JOIN (VALUES ('five_minutes'), ('hour'), ('day')) AS g(grain)
+      CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata ->> 'node_name'), ('total', '')) AS k(dimension, value)
     ) AS keyed
     GROUP BY grain, dimension, bucket, key_is_null, key ORDER BY 1`;
   return rows.map((row) => row.r);

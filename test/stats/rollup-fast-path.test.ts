@@ -1,7 +1,8 @@
 // Proves which source each stats query reads: the rollup rows of a scratch
 // database are tampered with, and the stats move exactly when (and only when)
 // they were planned to read that bucket — whole days and hours from the rollup,
-// sub-hour edges and hours cut by a local midnight from the raw rows.
+// whole five minutes from the five-minute buckets, and hours cut by a local
+// midnight from their five-minute buckets; only the edges from the raw rows.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 /** Adds `tokens` to one rollup row, as if the rollup said so; returns a function that takes it back. */
-async function tamper(grain: "hour" | "day", dimension: string, bucket: string, tokens: number): Promise<() => Promise<void>> {
+async function tamper(grain: "five_minutes" | "hour" | "day", dimension: string, bucket: string, tokens: number): Promise<() => Promise<void>> {
   const change = (delta: number) => db`
     UPDATE llm_tracker_usage_rollup SET total_tokens = total_tokens + ${delta}, prompt_tokens = prompt_tokens + ${delta}
     WHERE grain = ${grain} AND dimension = ${dimension} AND bucket = ${bucket}::timestamptz`;
@@ -39,18 +40,20 @@ async function tamper(grain: "hour" | "day", dimension: string, bucket: string, 
 const options = (timeZone = "UTC") => ({ db, timeZone });
 
 describe("the stats' fast path", () => {
-  it("reads whole UTC days from the day buckets of the model dimension", async () => {
+  it("reads whole UTC days from the day buckets: the total for the summary and by-day, the model dimension by model", async () => {
     expect((await getSummaryStats("2026-05-01", "2026-05-03", options())).total_tokens).toBe(720);
-    const restore = await tamper("day", "model", "2026-05-02T00:00:00Z", 1000);
+    const restoreTotal = await tamper("day", "total", "2026-05-02T00:00:00Z", 1000);
+    const restore = await tamper("day", "model", "2026-05-02T00:00:00Z", 500);
     try {
       expect((await getSummaryStats("2026-05-01", "2026-05-03", options())).total_tokens).toBe(1720);
-      expect((await getStatsByModel("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(1720);
+      expect((await getStatsByModel("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(1220);
       expect(await getStatsByDay("2026-05-02", "2026-05-02", options())).toEqual([{ date: "2026-05-02", total_calls: 24, total_tokens: 1240, total_cost_usd: 12 }]);
       // by user and by node read their own dimensions, untouched here
       expect((await getStatsByUser("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(720);
       expect((await getStatsByNode("2026-05-01", "2026-05-03", options()))[0]!.total_tokens).toBe(720);
     } finally {
       await restore();
+      await restoreTotal();
     }
   });
 
@@ -68,11 +71,11 @@ describe("the stats' fast path", () => {
   });
 
   it("reads whole hours from hour buckets and sub-hour edges from the raw rows", async () => {
-    const restore = await tamper("hour", "model", "2026-05-02T03:00:00Z", 100);
+    const restore = await tamper("hour", "total", "2026-05-02T03:00:00Z", 100);
     try {
       // 02:10–05:50: whole hours 03:00–05:00 from buckets (the tampered one inside), edges raw.
       expect((await getSummaryStats("2026-05-02T02:10:00Z", "2026-05-02T05:50:00Z", options())).total_tokens).toBe(40 + 100);
-      // 03:10–03:50 lies inside one hour: raw rows only, the tampered bucket is not read.
+      // 03:10–03:50 lies inside one hour: five-minute buckets and raw edges, the tampered hour is not read.
       expect((await getSummaryStats("2026-05-02T03:10:00Z", "2026-05-02T03:50:00Z", options())).total_tokens).toBe(10);
       // Shanghai days are built from hour buckets.
       const shanghai = await getStatsByDay("2026-05-02", "2026-05-02", options("Asia/Shanghai"));
@@ -82,9 +85,34 @@ describe("the stats' fast path", () => {
     }
   });
 
-  it("reads an hour that a local midnight cuts from the raw rows", async () => {
+  it("reads whole five minutes inside an hour from the five-minute buckets, and only the edges from the raw rows", async () => {
+    const restore = await tamper("five_minutes", "total", "2026-05-02T03:30:00Z", 100);
+    try {
+      expect((await getSummaryStats("2026-05-02T03:10:00Z", "2026-05-02T03:50:00Z", options())).total_tokens).toBe(10 + 100);
+      expect((await getSummaryStats("2026-05-02T03:29:59.5Z", "2026-05-02T03:35:00Z", options())).total_tokens).toBe(110);
+      // 03:31–03:50: the 03:30 bucket is cut, its rows (the one at 03:30:00, outside) come from the raw table.
+      expect((await getSummaryStats("2026-05-02T03:31:00Z", "2026-05-02T03:50:00Z", options())).total_tokens).toBe(0);
+      // Whole hours around it come from the hour buckets, untouched.
+      expect((await getSummaryStats("2026-05-02T02:10:00Z", "2026-05-02T05:50:00Z", options())).total_tokens).toBe(40);
+    } finally {
+      await restore();
+    }
+  });
+
+  it("reads an hour that a local midnight cuts from its five-minute buckets", async () => {
+    const restoreFive = await tamper("five_minutes", "total", "2026-05-01T18:30:00Z", 100);
+    try {
+      // Kolkata's May 2 starts at 18:30Z on May 1, inside the 18:00Z hour: the 18:30Z bucket is May 2's first.
+      const kolkata = await getStatsByDay("2026-05-01", "2026-05-02", options("Asia/Kolkata"));
+      expect(kolkata.map((day) => day.total_tokens)).toEqual([180, 340]);
+    } finally {
+      await restoreFive();
+    }
+  });
+
+  it("never reads an hour that a local midnight cuts from its hour bucket", async () => {
     // Kolkata's May 2 starts at 18:30Z on May 1, inside the 18:00Z hour.
-    const restore = await tamper("hour", "model", "2026-05-01T18:00:00Z", 100);
+    const restore = await tamper("hour", "total", "2026-05-01T18:00:00Z", 100);
     try {
       const kolkata = await getStatsByDay("2026-05-01", "2026-05-02", options("Asia/Kolkata"));
       expect(kolkata.map((day) => day.total_tokens)).toEqual([180, 240]);
