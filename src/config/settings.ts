@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/config-error.js";
+import { isTimeZoneName } from "../time-zone-name.js";
 
 /** The providers llm-tracker can call (`LLM_PROVIDER`). */
 export type ProviderName = "openai" | "azure_openai" | "gemini";
@@ -420,24 +421,13 @@ export interface Budget {
   timeZone: string;
 }
 
-function isTimeZone(value: string): boolean {
-  // Only names Intl and Postgres read the same way (see parseTimeZone in src/query).
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(value)) return false;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const budgetSchema = z.array(
   z.strictObject({
     scope: z.enum(["global", "user", "node"]),
     key: z.string().min(1).max(500).optional(),
     period: z.enum(["day", "month"]),
     limit_usd: z.number().finite().min(0),
-    time_zone: z.string().refine(isTimeZone, "must be an IANA time zone name such as UTC or Asia/Shanghai").optional(),
+    time_zone: z.string().refine(isTimeZoneName, "must be an IANA time zone name such as UTC or Asia/Shanghai").optional(),
   }),
 );
 

@@ -3,6 +3,7 @@
 // Pure: Postgres turns wall-clock bounds into instants, with the same tz data
 // it groups days by, so the two always agree (DST included).
 import { InvalidInputError } from "../errors/invalid-input-error.js";
+import { isTimeZoneName } from "../time-zone-name.js";
 
 /** A date the stats accept: a valid `Date`, or an ISO 8601 string. */
 export type DateInput = Date | string;
@@ -41,16 +42,7 @@ export function parseDateRange(startDate: unknown, endDate: unknown, timeZone: u
 /** An IANA time zone name Node knows (default UTC); offsets and POSIX strings are refused. */
 export function parseTimeZone(value: unknown): string {
   if (value === undefined) return "UTC";
-  // Postgres reads strings like "UTC+8" or "+08:00" as POSIX zones with the
-  // sign inverted; only names both Intl and Postgres read the same way pass.
-  if (typeof value === "string" && /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(value)) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: value });
-      return value;
-    } catch {
-      // fall through to the error below
-    }
-  }
+  if (isTimeZoneName(value)) return value;
   throw new InvalidInputError("options.timeZone", `expected an IANA time zone name such as UTC, Asia/Shanghai or America/New_York, got ${describe(value)}`);
 }
 

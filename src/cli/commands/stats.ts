@@ -13,7 +13,7 @@ import {
   type OverTimeOptions,
 } from "../../stats/index.js";
 import { EXIT, type CliCommand } from "../cli-command.js";
-
+import { formatTable } from "../format-table.js";
 /** What a report receives from the flags; each passes on the ones it takes. */
 interface ReportFlags {
   from: string | undefined;
@@ -81,17 +81,6 @@ const HELP = [
   "  --json              print JSON instead of a table",
 ].join("\n");
 
-/** Left-aligned text columns, right-aligned numbers; null shown as `-`. */
-function formatTable(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return "(no calls in this range)";
-  const columns = Object.keys(rows[0]!);
-  const cells = rows.map((row) => columns.map((column) => (row[column] === null ? "-" : String(row[column]))));
-  const widths = columns.map((column, i) => Math.max(column.length, ...cells.map((line) => line[i]!.length)));
-  const numeric = columns.map((column) => rows.every((row) => typeof row[column] === "number"));
-  const line = (values: string[]) => values.map((value, i) => (numeric[i] ? value.padStart(widths[i]!) : value.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(columns), line(widths.map((width) => "-".repeat(width))), ...cells.map(line)].join("\n");
-}
-
 const statsCommand: CliCommand = {
   summary: "usage figures: summary, by-model, by-day, by-user, by-node, over-time, failures (--from --to --tz --json)",
   help: HELP,
@@ -133,7 +122,7 @@ const statsCommand: CliCommand = {
       const count = limit !== undefined && /^\d+$/.test(limit) ? Number(limit) : limit;
       const result = await report({ from, to, timeZone: tz, limit: count, bucket, groupBy });
       if (json) console.log(JSON.stringify(result, null, 2));
-      else if (Array.isArray(result)) console.log(formatTable(result));
+      else if (Array.isArray(result)) console.log(result.length === 0 ? "(no calls in this range)" : formatTable(result));
       else console.log(formatTable(Object.entries(result).map(([figure, value]) => ({ figure, value }))));
       return EXIT.ok;
     } catch (error) {
