@@ -56,13 +56,20 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
     // Bulk-load style: no triggers, no indexes while the rows go in (the indexes are built afterwards, as defined).
     const indexes = await tx<{ indexdef: string; indexname: string }[]>`
       SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'llm_tracker_usage' AND indexname <> 'llm_tracker_usage_pkey'`;
+    const [primaryKey] = await tx<{ definition: string }[]>`
+      SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint
+      WHERE conrelid = 'llm_tracker_usage'::regclass AND conname = 'llm_tracker_usage_pkey'`;
+    // The table is partitioned by UTC day (migration 0007): every seeded day gets
+    // its partition first, as the worker's upkeep would have made it.
+    const lastDay = new Date(Date.parse(FIRST_DAY) + SPAN_DAYS * 86_400_000).toISOString().slice(0, 10);
+    await tx`SELECT count(*) FROM llm_tracker_usage_create_partitions(${FIRST_DAY.slice(0, 10)}::date, ${lastDay}::date)`;
     for (const index of indexes) await tx.unsafe(`DROP INDEX "${index.indexname}"`);
     await tx`ALTER TABLE llm_tracker_usage DROP CONSTRAINT llm_tracker_usage_pkey`;
     await tx`ALTER TABLE llm_tracker_usage DISABLE TRIGGER USER`;
     await seedTimeOrdered(tx as unknown as Sql, 0, total, total);
     await tx`ALTER TABLE llm_tracker_usage ENABLE TRIGGER USER`;
     await tx`SET LOCAL maintenance_work_mem = '512MB'`;
-    await tx`ALTER TABLE llm_tracker_usage ADD CONSTRAINT llm_tracker_usage_pkey PRIMARY KEY (id)`;
+    await tx.unsafe(`ALTER TABLE llm_tracker_usage ADD CONSTRAINT llm_tracker_usage_pkey ${primaryKey!.definition}`);
     for (const index of indexes) await tx.unsafe(index.indexdef);
     await tx`SET LOCAL work_mem = '256MB'`;
     await tx`
