@@ -13,6 +13,7 @@ import type { StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
+import { budgetUserOf } from "./tracked-call.js";
 import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
 import { type StreamEnd, type StreamEnding, TrackedStream } from "./tracked-stream.js";
 
@@ -82,7 +83,9 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, true);
   // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
-  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
+  const budgets = getBudgetGuard();
+  // Awaited only when budgets are set: without them the call does not wait a turn for nothing.
+  if (budgets) await budgets.checkBeforeCall(budgetUserOf(context), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const request: StreamRequest = {
     messages: options.messages,

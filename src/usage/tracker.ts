@@ -10,6 +10,7 @@ import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } f
 import { checkChatRequest } from "./check-request.js";
 import { parseRecordInput, type RecordOptions } from "./record-input.js";
 import { streamAndTrack } from "./stream-and-track.js";
+import { budgetUserOf } from "./tracked-call.js";
 import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
 import type { TrackedStream } from "./tracked-stream.js";
 
@@ -26,7 +27,9 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, false);
   // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
-  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
+  const budgets = getBudgetGuard();
+  // Awaited only when budgets are set: without them the call does not wait a turn for nothing.
+  if (budgets) await budgets.checkBeforeCall(budgetUserOf(context), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const started = performance.now();
   const request = {
