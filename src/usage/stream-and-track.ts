@@ -7,7 +7,7 @@ import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
 import { streamEndUsage, type StreamEndUsage } from "../estimate/stream-end-usage.js";
 import type { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { OpenedStream, StreamRequest } from "../providers/types.js";
-import type { EventParts } from "./build-event.js";
+import type { EventOutcome } from "./build-event.js";
 import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry, zeroUsage } from "./call-events.js";
 import type { StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
@@ -60,8 +60,7 @@ function usageAtEnd(end: StreamEnd, request: StreamRequest, settings: ProviderSe
 function recordStreamEnd(producer: UsageProducer, context: CallContext, settings: ProviderSettings, request: StreamRequest, opened: OpenedStream, end: StreamEnd, telemetry: GenAiTelemetry | null) {
   const { usage, usageReported } = usageAtEnd(end, request, settings);
   const error = streamEndError(end.ending, [settings.apiKey]);
-  const parts: EventParts = {
-    ...context,
+  const outcome: EventOutcome = {
     latencyMs: end.latencyMs,
     usage,
     usageReported,
@@ -70,7 +69,7 @@ function recordStreamEnd(producer: UsageProducer, context: CallContext, settings
     error,
     timeToFirstTokenMs: end.timeToFirstTokenMs,
   };
-  handOver(producer, parts, telemetry, end.ending.kind === "failed" ? end.ending.error : undefined);
+  handOver(producer, context, outcome, telemetry, end.ending.kind === "failed" ? end.ending.error : undefined);
   return usage;
 }
 

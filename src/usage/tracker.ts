@@ -4,7 +4,7 @@ import { getBudgetGuard } from "../budgets/default-guard.js";
 import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
-import { buildUsageEvent, type EventParts } from "./build-event.js";
+import { buildUsageEvent, type EventOutcome } from "./build-event.js";
 import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry } from "./call-events.js";
 import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
@@ -57,8 +57,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
 
   const latencyMs = performance.now() - started;
   const emptyError = outcome.content === null ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
-  const parts: EventParts = {
-    ...context,
+  const ended: EventOutcome = {
     latencyMs,
     usage: outcome.usage,
     usageReported: outcome.usageReported,
@@ -67,7 +66,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
     error: emptyError ? `${emptyError.message} (${emptyError.reason})` : null,
     timeToFirstTokenMs: null,
   };
-  handOver(producer, parts, telemetry, emptyError);
+  handOver(producer, context, ended, telemetry, emptyError);
   if (emptyError) throw emptyError;
   return { content: outcome.content as string, usage: outcome.usage, toolCalls: outcome.toolCalls };
 }
