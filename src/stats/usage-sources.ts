@@ -131,6 +131,8 @@ export function fromUsageBuckets(
       ${rest}`;
   }
   const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
+  // A fragment of its own: postgres.js reads sql(list) by the last keyword before it, and a comment's " in " would make it a value list.
+  const summedColumns = sql`${sql(SUMMED)}`;
   const daySpan = utcDays
     ? sql`UNION ALL
       SELECT bucket AT TIME ZONE 'UTC', 0, ${rollupGroup} ${sql(SUMMED)} FROM llm_tracker_usage_rollup
@@ -144,7 +146,9 @@ export function fromUsageBuckets(
         -- The zone's offset through the hour, when it does not change within it (else null).
         CASE WHEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC')
                 = ((b + interval '59:59.999999') AT TIME ZONE ${zone}) - ((b + interval '59:59.999999') AT TIME ZONE 'UTC')
-          THEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC') END AS offset_through
+          THEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC') END AS offset_through,
+        -- Whether that offset is whole five minutes (every zone since the 1970s; not the odd historical LMT).
+        extract(epoch FROM (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC'))::int % 300 = 0 AS on_five_minutes
       FROM (
         SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
         UNION ALL
@@ -173,7 +177,7 @@ export function fromUsageBuckets(
       FROM hours
       CROSS JOIN LATERAL generate_series(b, b + interval '55 minutes', interval '5 minutes') AS f
       CROSS JOIN LATERAL (SELECT (f AT TIME ZONE 'UTC') + offset_through AS first_local) AS local_clock
-      WHERE NOT whole AND offset_through IS NOT NULL
+      WHERE NOT whole AND offset_through IS NOT NULL AND NOT on_five_minutes
     )
     SELECT ${select}
     FROM (
@@ -189,6 +193,23 @@ export function fromUsageBuckets(
       -- One index range scan over the five-minute rows from the first bucket wanted to the last, hashed against them.
       WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
         AND r.bucket >= (SELECT min(f) FROM fives) AND r.bucket <= (SELECT max(f) FROM fives)
+      UNION ALL
+      -- A cut hour whose offset holds throughout and is whole five minutes: local boundaries fall on
+      -- five-minute marks, so each of its five-minute rows lies wholly in one bucket, keyed by
+      -- arithmetic from the row's own start (no list of five-minute buckets to generate and join).
+      SELECT keyed.k_local, keyed.k_off, ${rollupGroup} ${summedColumns}
+      FROM llm_tracker_usage_rollup AS r
+      -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
+      JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
+        AND NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes
+      CROSS JOIN LATERAL (
+        SELECT date_trunc(${unit}, (r.bucket AT TIME ZONE 'UTC') + hours.offset_through) AS k_local,
+          ${unit === "hour" ? sql`extract(epoch FROM hours.offset_through)::int` : sql`0`} AS k_off
+      ) AS keyed
+      -- One index range scan from the first such hour to the end of the last, hashed against them.
+      WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
+        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes)
+        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes) + interval '1 hour'
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (

@@ -216,6 +216,19 @@ describe("getStatsOverTime", () => {
     await expectExact(db, Array.from({ length: 70 }, () => randomCase(rand, db)));
   });
 
+  it("equals the plain aggregation for hours and days in :30 and :45 zones over days, edges at odd seconds", async () => {
+    // Every UTC hour is cut by a local hour in these zones, so every hour of the range is read from its five-minute rows.
+    const cases: Case[] = ["Asia/Kolkata", "Asia/Kathmandu"].flatMap((timeZone) =>
+      (["hour", "day"] as const).flatMap((bucket) => [
+        { start: "2026-03-05T07:13:29.5Z", end: "2026-03-10T17:47:03Z", options: { db, bucket, timeZone } },
+        { start: "2026-10-23T00:29:59", end: "2026-10-31T23:44:01.000001", options: { db, bucket, timeZone, groupBy: "user" } },
+        { start: "2026-04-02T11:15:07+05:45", end: "2026-04-07T02:30:00.999999Z", options: { db, bucket, timeZone, groupBy: "model", limit: 2 } },
+        { start: "2026-09-03T18:31:01Z", end: "2026-09-08T06:14:59Z", options: { db, bucket, timeZone, filter: { nodeName: "interpret" } } },
+      ]),
+    );
+    await expectExact(db, cases);
+  });
+
   it("stays exact after rows are moved, re-keyed and deleted, and after compaction", async () => {
     await db`UPDATE llm_tracker_usage SET created_at = created_at + interval '3 hours 17 minutes', model = 'moved' WHERE user_id = 'u2'`;
     await db`DELETE FROM llm_tracker_usage WHERE user_id = 'u3'`;
