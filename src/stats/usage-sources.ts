@@ -96,7 +96,9 @@ export function fromUsageParts(
  * A rollup hour is placed in a bucket only when it lies wholly inside it (its
  * first and last microsecond have the same key); an hour a bucket boundary cuts
  * (a local midnight at :30 / :45 UTC, as in Asia/Kolkata) is read as its twelve
- * five-minute buckets instead, placed the same way, and only a five-minute
+ * five-minute buckets instead, placed the same way (keyed by arithmetic when
+ * the zone's offset holds through the hour and is whole five minutes, else
+ * from a generated list of the twelve), and only a five-minute
  * bucket that is itself cut (no zone since the 1970s has such an offset) is
  * read from the raw rows, as are the edges. UTC days come from day buckets only
  * for day buckets in UTC itself. A filter the rollup cannot answer (see
@@ -187,12 +189,14 @@ export function fromUsageBuckets(
       WHERE hours.whole
       ${daySpan}
       UNION ALL
-      SELECT fives.k_local, fives.k_off, ${rollupGroup} ${sql(SUMMED)}
-      FROM llm_tracker_usage_rollup AS r
-      JOIN fives ON fives.f = r.bucket AND fives.whole
-      -- One index range scan over the five-minute rows from the first bucket wanted to the last, hashed against them.
-      WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
-        AND r.bucket >= (SELECT min(f) FROM fives) AND r.bucket <= (SELECT max(f) FROM fives)
+      SELECT fives.k_local, fives.k_off, ${rollupGroup} ${summedColumns}
+      FROM fives CROSS JOIN LATERAL (
+        -- One index lookup per listed bucket: they are few now (the two edges, hours a DST switch
+        -- crosses), and a range scan from the first to the last would span the whole range's rows.
+        SELECT * FROM llm_tracker_usage_rollup
+        WHERE grain = 'five_minutes' AND dimension = ${source.dimension} AND bucket = fives.f ${where} OFFSET 0
+      ) AS r
+      WHERE fives.whole
       UNION ALL
       -- A cut hour whose offset holds throughout and is whole five minutes: local boundaries fall on
       -- five-minute marks, so each of its five-minute rows lies wholly in one bucket, keyed by
