@@ -186,9 +186,14 @@ export function fromUsageBuckets(
       SELECT fives.k_local, fives.k_off, ${rollupGroup} ${sql(SUMMED)}
       FROM llm_tracker_usage_rollup AS r
       JOIN fives ON fives.f = r.bucket AND fives.whole
-      -- One index range scan over the five-minute rows from the first bucket wanted to the last, hashed against them.
+      -- The five-minute rows are read by index range scans over the spans that can hold
+      -- wanted buckets — the two five-minute edges, and the cut hours — and hashed against
+      -- them. One scan from the first wanted bucket to the last would read every five-minute
+      -- row of the range in between (75,519 rows for 178 wanted, by node over 26 days).
       WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
-        AND r.bucket >= (SELECT min(f) FROM fives) AND r.bucket <= (SELECT max(f) FROM fives)
+        AND (r.bucket >= ${planned(sql, "m_lo")} AND r.bucket < ${planned(sql, "h_lo")}
+          OR r.bucket >= ${planned(sql, "h_hi")} AND r.bucket < ${planned(sql, "m_hi")}
+          OR r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole) AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole) + interval '1 hour')
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (
