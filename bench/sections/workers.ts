@@ -161,7 +161,7 @@ const section: BenchSection = {
   title: "Several workers on one queue (two worker processes vs one, same backlog, same run)",
   async run({ quick }) {
     const total = quick ? 20_000 : 200_000;
-    const rounds = quick ? 2 : 3;
+    const rounds = quick ? 1 : 3;
     const cli = await buildWorker();
     const spoolDir = await mkdtemp(join(tmpdir(), "llmt-bench-workers-spool-"));
     const drains: Drain[] = [];
