@@ -5,6 +5,7 @@
 // decides when it runs and reports what it did.
 import type { Sql } from "postgres";
 import type { Logger } from "../logger.js";
+import { startPeriodicPass } from "./periodic-pass.js";
 
 /** Days ahead of today (UTC) whose partitions exist after each pass. */
 export const PARTITION_DAYS_AHEAD = 7;
@@ -107,10 +108,7 @@ export async function startPartitionUpkeep(options: {
   observer?: PartitionUpkeepObserver | undefined;
 }): Promise<PartitionUpkeep> {
   const { sql, intervalMs, logger, retentionDays, daysAhead, observer } = options;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  const pass = async () => {
+  const upkeep = startPeriodicPass(intervalMs, async () => {
     try {
       const { created, dropped } = await runPartitionUpkeep(sql, { retentionDays, daysAhead });
       for (const info of created) {
@@ -128,27 +126,8 @@ export async function startPartitionUpkeep(options: {
       observer?.partitionUpkeepFailed?.({ error: message });
       logger.warn({ error: typeof code === "string" ? `${code}: ${message}` : message }, "usage partition upkeep failed; retrying at the next pass");
     }
-  };
-  const tick = () => {
-    if (stopped || running) return running;
-    running = pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  await tick();
-
-  let stopping: Promise<void> | undefined;
-  return {
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearInterval(timer);
-        await running;
-      })();
-      return stopping;
-    },
-  };
+  });
+  // The partitions of today and the days ahead exist before the worker takes its first job.
+  await upkeep.firstPass;
+  return upkeep;
 }

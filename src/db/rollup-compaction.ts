@@ -5,6 +5,7 @@
 // under concurrent writers; this module only decides when it runs.
 import type { Sql } from "postgres";
 import type { Logger } from "../logger.js";
+import { startPeriodicPass } from "./periodic-pass.js";
 
 /** Traffic lands in the current hour and day: most passes look only this far back. */
 const RECENT_MS = 48 * 60 * 60 * 1000;
@@ -31,11 +32,8 @@ export interface RollupCompaction {
  */
 export function startRollupCompaction(options: { sql: Sql; intervalMs: number; logger: Logger }): RollupCompaction {
   const { sql, intervalMs, logger } = options;
-  let running: Promise<void> | undefined;
-  let stopped = false;
   let passes = 0;
-
-  const pass = async () => {
+  return startPeriodicPass(intervalMs, async () => {
     const since = passes % FULL_PASS_EVERY === 0 ? undefined : new Date(Date.now() - RECENT_MS);
     try {
       const removed = await compactRollup(sql, since);
@@ -44,26 +42,5 @@ export function startRollupCompaction(options: { sql: Sql; intervalMs: number; l
     } catch (error) {
       logger.warn({ error: (error as Error).message }, "rollup compaction failed; retrying at the next interval");
     }
-  };
-  const tick = () => {
-    if (stopped || running) return;
-    running = pass().finally(() => {
-      running = undefined;
-    });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  tick();
-
-  let stopping: Promise<void> | undefined;
-  return {
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        clearInterval(timer);
-        await running;
-      })();
-      return stopping;
-    },
-  };
+  });
 }

@@ -3,7 +3,7 @@
 import type { ProviderSettings } from "../config/settings.js";
 import { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { Usage } from "../providers/types.js";
-import { buildUsageEvent, type EventParts, type TrackingState } from "./build-event.js";
+import { buildUsageEvent, type EventOutcome, type TrackingState } from "./build-event.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
 import { resolveTracking } from "./tracking-context.js";
@@ -30,9 +30,9 @@ export function startCallTelemetry(context: CallContext, model: string): GenAiTe
 }
 
 /** Hands the call's event over and ends its span and metrics. */
-export function handOver(producer: UsageProducer, parts: EventParts, telemetry: GenAiTelemetry | null | undefined, thrown?: unknown): void {
-  producer.push(buildUsageEvent(parts));
-  telemetry?.end({ responseModel: parts.usage.model, usage: parts.usage, usageReported: parts.usageReported, error: parts.error, thrown, durationMs: parts.latencyMs ?? 0 });
+export function handOver(producer: UsageProducer, context: CallContext, outcome: EventOutcome, telemetry: GenAiTelemetry | null | undefined, thrown?: unknown): void {
+  producer.push(buildUsageEvent(outcome, context));
+  telemetry?.end({ responseModel: outcome.usage.model, usage: outcome.usage, usageReported: outcome.usageReported, error: outcome.error, thrown, durationMs: outcome.latencyMs ?? 0 });
 }
 
 export function zeroUsage(model: string): Usage {
@@ -41,8 +41,7 @@ export function zeroUsage(model: string): Usage {
 
 /** Hands over the event of a call whose provider call threw before any answer (no usage known). */
 export function recordRefusedCall(producer: UsageProducer, context: CallContext, settings: ProviderSettings, error: unknown, latencyMs: number, telemetry?: GenAiTelemetry | null): void {
-  const parts: EventParts = {
-    ...context,
+  const outcome: EventOutcome = {
     latencyMs,
     usage: zeroUsage(settings.model),
     usageReported: false,
@@ -51,5 +50,5 @@ export function recordRefusedCall(producer: UsageProducer, context: CallContext,
     error: describeError(error, [settings.apiKey]),
     timeToFirstTokenMs: null,
   };
-  handOver(producer, parts, telemetry, error);
+  handOver(producer, context, outcome, telemetry, error);
 }

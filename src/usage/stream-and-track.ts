@@ -7,12 +7,13 @@ import { estimatePromptTokens } from "../estimate/estimate-prompt-tokens.js";
 import { streamEndUsage, type StreamEndUsage } from "../estimate/stream-end-usage.js";
 import type { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js";
 import type { OpenedStream, StreamRequest } from "../providers/types.js";
-import type { EventParts } from "./build-event.js";
+import type { EventOutcome } from "./build-event.js";
 import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry, zeroUsage } from "./call-events.js";
 import type { StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
+import { budgetUserOf } from "./tracked-call.js";
 import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
 import { type StreamEnd, type StreamEnding, TrackedStream } from "./tracked-stream.js";
 
@@ -59,8 +60,7 @@ function usageAtEnd(end: StreamEnd, request: StreamRequest, settings: ProviderSe
 function recordStreamEnd(producer: UsageProducer, context: CallContext, settings: ProviderSettings, request: StreamRequest, opened: OpenedStream, end: StreamEnd, telemetry: GenAiTelemetry | null) {
   const { usage, usageReported } = usageAtEnd(end, request, settings);
   const error = streamEndError(end.ending, [settings.apiKey]);
-  const parts: EventParts = {
-    ...context,
+  const outcome: EventOutcome = {
     latencyMs: end.latencyMs,
     usage,
     usageReported,
@@ -69,7 +69,7 @@ function recordStreamEnd(producer: UsageProducer, context: CallContext, settings
     error,
     timeToFirstTokenMs: end.timeToFirstTokenMs,
   };
-  handOver(producer, parts, telemetry, end.ending.kind === "failed" ? end.ending.error : undefined);
+  handOver(producer, context, outcome, telemetry, end.ending.kind === "failed" ? end.ending.error : undefined);
   return usage;
 }
 
@@ -82,7 +82,9 @@ export async function streamAndTrack(options: StreamAndTrackOptions, deps: Track
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, true);
   // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
-  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
+  const budgets = getBudgetGuard();
+  // Awaited only when budgets are set: without them the call does not wait a turn for nothing.
+  if (budgets) await budgets.checkBeforeCall(budgetUserOf(context), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const request: StreamRequest = {
     messages: options.messages,

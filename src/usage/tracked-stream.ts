@@ -51,14 +51,19 @@ export function isConnectionLoss(error: unknown): boolean {
 
 /** The tracked stream: `for await (const text of stream)`, then `await stream.result`. */
 export class TrackedStream implements AsyncIterableIterator<string>, EndableStream {
-  private readonly resultPromise: Promise<StreamAndTrackResult>;
+  /**
+   * Made when `result` is first taken, not before: most callers take it after the loop, when
+   * the outcome is known, and a stream nobody asks the result of needs no promise at all.
+   */
+  private resultPromise: Promise<StreamAndTrackResult> | undefined;
+  private outcome: { ok: true; value: StreamAndTrackResult } | { ok: false; error: unknown } | undefined;
   private settled = false;
   private reading = false;
   private readScheduled = false;
   private pendingThrow: unknown = NOTHING;
   private firstTokenMs: number | null = null;
-  private resolveResult!: (value: StreamAndTrackResult) => void;
-  private rejectResult!: (reason: unknown) => void;
+  private resolveResult: ((value: StreamAndTrackResult) => void) | undefined;
+  private rejectResult: ((reason: unknown) => void) | undefined;
   private readonly onAbort: (() => void) | undefined;
 
   constructor(
@@ -69,12 +74,6 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
     private readonly finish: (end: StreamEnd) => Usage,
     private readonly signal?: AbortSignal,
   ) {
-    this.resultPromise = new Promise<StreamAndTrackResult>((resolve, reject) => {
-      this.resolveResult = resolve;
-      this.rejectResult = reject;
-    });
-    // Handled here: a caller that only iterates must never see an unhandled rejection.
-    this.resultPromise.catch(noop);
     addOpenStream(this);
     if (signal) {
       this.onAbort = () => this.end({ kind: "failed", cause: "signal_aborted", error: signal.reason }, true);
@@ -95,7 +94,24 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
       this.readScheduled = true;
       setImmediate(() => void this.readIfUnread());
     }
+    this.resultPromise ??= this.makeResultPromise();
     return this.resultPromise;
+  }
+
+  private makeResultPromise(): Promise<StreamAndTrackResult> {
+    const outcome = this.outcome;
+    const promise =
+      outcome === undefined
+        ? new Promise<StreamAndTrackResult>((resolve, reject) => {
+            this.resolveResult = resolve;
+            this.rejectResult = reject;
+          })
+        : outcome.ok
+          ? Promise.resolve(outcome.value)
+          : Promise.reject(outcome.error);
+    // Handled here: a caller that takes `result` without awaiting it must never see an unhandled rejection.
+    promise.catch(noop);
+    return promise;
   }
 
   [Symbol.asyncIterator](): this {
@@ -188,12 +204,15 @@ export class TrackedStream implements AsyncIterableIterator<string>, EndableStre
       usage = snapshot.usage ?? { model: snapshot.model ?? "", prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 };
     }
     if (ending.kind === "completed") {
-      this.resolveResult({ content: snapshot.content, usage, toolCalls: snapshot.toolCalls });
+      const value = { content: snapshot.content, usage, toolCalls: snapshot.toolCalls };
+      this.outcome = { ok: true, value };
+      this.resolveResult?.(value);
       return;
     }
     const error = ending.kind === "empty" ? new EmptyResponseError(usage, ending.reason) : ending.error;
     if (throwToReader) this.pendingThrow = error;
-    this.rejectResult(error);
+    this.outcome = { ok: false, error };
+    this.rejectResult?.(error);
   }
 
   /** What `next()` answers once the stream has ended: the ending error once, then done. */

@@ -4,12 +4,13 @@ import { getBudgetGuard } from "../budgets/default-guard.js";
 import { getProviderSettings } from "../config/settings.js";
 import { EmptyResponseError } from "../errors/empty-response-error.js";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
-import { buildUsageEvent, type EventParts } from "./build-event.js";
+import { buildUsageEvent, type EventOutcome } from "./build-event.js";
 import { type CallContext, callContextOf, handOver, recordRefusedCall, startCallTelemetry } from "./call-events.js";
 import type { CallAndTrackOptions, CallAndTrackResult, StreamAndTrackOptions } from "./call-options.js";
 import { checkChatRequest } from "./check-request.js";
 import { parseRecordInput, type RecordOptions } from "./record-input.js";
 import { streamAndTrack } from "./stream-and-track.js";
+import { budgetUserOf } from "./tracked-call.js";
 import { defaultDependencies, type TrackerDependencies } from "./tracker-dependencies.js";
 import type { TrackedStream } from "./tracked-stream.js";
 
@@ -26,7 +27,9 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
   const producer = deps.producer();
   const context: CallContext = callContextOf(service.provider, options, false);
   // A spent budget refuses the call here: no provider call, nothing recorded (the refusal is counted).
-  await getBudgetGuard()?.checkBeforeCall(context.state?.user_id == null ? null : String(context.state.user_id), context.nodeName ?? "unknown");
+  const budgets = getBudgetGuard();
+  // Awaited only when budgets are set: without them the call does not wait a turn for nothing.
+  if (budgets) await budgets.checkBeforeCall(budgetUserOf(context), context.nodeName ?? "unknown");
   const telemetry = startCallTelemetry(context, settings.model);
   const started = performance.now();
   const request = {
@@ -54,8 +57,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
 
   const latencyMs = performance.now() - started;
   const emptyError = outcome.content === null ? new EmptyResponseError(outcome.usage, outcome.emptyReason ?? "empty_content") : undefined;
-  const parts: EventParts = {
-    ...context,
+  const ended: EventOutcome = {
     latencyMs,
     usage: outcome.usage,
     usageReported: outcome.usageReported,
@@ -64,7 +66,7 @@ export async function callAndTrack(options: CallAndTrackOptions, deps: TrackerDe
     error: emptyError ? `${emptyError.message} (${emptyError.reason})` : null,
     timeToFirstTokenMs: null,
   };
-  handOver(producer, parts, telemetry, emptyError);
+  handOver(producer, context, ended, telemetry, emptyError);
   if (emptyError) throw emptyError;
   return { content: outcome.content as string, usage: outcome.usage, toolCalls: outcome.toolCalls };
 }

@@ -192,7 +192,7 @@ function recordAnswer(call: TrackedCall, kind: Kind, data: unknown, model: strin
         ? convertResponsesUsage(answer?.usage as Parameters<typeof convertResponsesUsage>[0], reported)
         : convertEmbeddingsUsage(answer?.usage as Parameters<typeof convertEmbeddingsUsage>[0], reported);
   const error = kind === "responses" && answer?.status === "failed" ? responseFailedText(String(answer.error?.code ?? "unknown")) : null;
-  call.end({ ...converted, error });
+  call.end({ usage: converted.usage, usageReported: converted.usageReported, error });
 }
 
 /**
