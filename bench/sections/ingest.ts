@@ -25,6 +25,7 @@ import { buildWorker } from "../support/build-worker.js";
 import { deployedNodeArgs } from "../support/deployed-node-args.js";
 import { spawnTs } from "../support/child-process.js";
 import { fmt, verdict, type Row } from "../support/figures.js";
+import { pushThroughProducer, RECORD_BURST, redisUsedMemory, yieldToProducer } from "../support/producer-fill.js";
 import { sampleRss } from "../support/rss-sampler.js";
 import type { BenchSection } from "../support/section.js";
 import { benchEvents, rawInserter } from "../support/usage-rows.js";
@@ -33,17 +34,7 @@ import type { UsageEvent } from "../../src/usage/usage-event.js";
 const TS_CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const MEMORY_TRACE = fileURLToPath(new URL("../support/memory-trace.cjs", import.meta.url));
 const NOOP_WORKER = fileURLToPath(new URL("../support/noop-worker-process.ts", import.meta.url));
-const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Lets the producer send, as a server does between requests; and, like a closed-loop
- * application, slows down rather than overrun the producer's buffer (which would spool).
- */
-async function yieldToProducer(producer: UsageProducer, bufferSize: number): Promise<void> {
-  await nextTick();
-  while (producer.stats().buffered > bufferSize / 2) await sleep(1);
-}
 
 /**
  * The worker's node flags: those it is deployed with (package.json start =
@@ -55,8 +46,6 @@ function workerNodeArgs(): string[] {
   return tried === undefined ? deployedNodeArgs() : tried.split(" ").filter(Boolean);
 }
 
-/** Records handed over between two yields to the event loop. */
-const RECORD_BURST = 200;
 const BATCH = Number(process.env.LLM_TRACKER_BATCH_SIZE ?? 2_000);
 
 /** rows/s of raw postgres.js inserts (one connection, one statement at a time, BATCH rows each) into a plain table. */
@@ -114,18 +103,11 @@ async function redisBytesPerEvent(count: number, spoolDir: string): Promise<numb
   const queueName = testQueueName();
   const redis = new Redis(TEST_REDIS_URL);
   const producer = new UsageProducer({ redisUrl: TEST_REDIS_URL, queueName, spoolDir, logger: pino({ level: "warn" }) });
-  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]);
   try {
     const events = benchEvents(count);
-    const before = await usedMemory();
-    for (let i = 0; i < events.length; i += 1) {
-      producer.push(events[i]!);
-      if (i % RECORD_BURST === RECORD_BURST - 1) await yieldToProducer(producer, 10_000);
-    }
-    await producer.flush();
-    const after = await usedMemory();
-    if (producer.stats().queued !== count) throw new Error(`expected ${count} queued, producer says ${JSON.stringify(producer.stats())}`);
-    return (after - before) / count;
+    const before = await redisUsedMemory(redis);
+    await pushThroughProducer(producer, events, 10_000);
+    return ((await redisUsedMemory(redis)) - before) / count;
   } finally {
     await producer.shutdown();
     redis.disconnect();
