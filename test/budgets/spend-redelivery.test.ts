@@ -43,9 +43,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function start(): WorkerProcess {
+function start(logLevel = "info"): WorkerProcess {
   const w = spawnWorker(
-    { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_BUDGETS: BUDGETS, LLM_TRACKER_LOG_LEVEL: "info" },
+    { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LLM_TRACKER_QUEUE: queueName, LLM_TRACKER_BUDGETS: BUDGETS, LLM_TRACKER_LOG_LEVEL: logLevel },
     ["--lock-duration-ms", "1500"],
   );
   children.push(w);
@@ -53,6 +53,35 @@ function start(): WorkerProcess {
 }
 
 const rows = async () => (await sql<{ n: number }[]>`select count(*)::int as n from llm_tracker_usage`)[0]!.n;
+
+/** How many jobs a worker (logging at debug) has taken into a batch so far. */
+const joinedJobs = (worker: WorkerProcess) => worker.output().split("job joined a batch").length - 1;
+
+/**
+ * Holds every INSERT into the usage table until `release` is called: the workers take jobs
+ * into batches and wait on the lock, so a worker killed meanwhile certainly dies mid-batch
+ * (killing it once its rows appear could come after it had finished, and did, 1 run in 4).
+ */
+async function holdInserts(): Promise<{ release: () => Promise<void> }> {
+  const locker = postgres(db.url, { max: 1, onnotice: () => {}, fetch_types: false });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const holding = new Promise<void>((resolve) => (locked = resolve));
+  const transaction = locker.begin(async (tx) => {
+    await tx`LOCK TABLE llm_tracker_usage IN SHARE MODE`;
+    locked();
+    await released;
+  });
+  await Promise.race([holding, transaction]);
+  return {
+    release: async () => {
+      release();
+      await transaction;
+      await locker.end();
+    },
+  };
+}
 
 describe("budget spend under redelivery", () => {
   it("equals Postgres's sums exactly after one of two workers is SIGKILLed mid-batch and restarted, three times", async () => {
@@ -64,18 +93,21 @@ describe("budget spend under redelivery", () => {
       Array.from({ length: 40 }, (_, j) =>
         Array.from({ length: 50 }, (_, e) => makeEvent({ id: randomUUID(), created_at: now, user_id: users[(j + e) % 3]!, prompt_tokens: 1_000 + e, total_tokens: 1_007 + e })),
       );
-    let killedMidFlow = false;
     for (let w = 0; w < 3; w += 1) {
-      const victim = start();
+      // Debug level: the victim logs each job it takes into a batch.
+      const victim = start("debug");
       await waitFor(() => victim.output().includes("usage worker consuming"), 30_000, `worker ${w} consuming`);
       const before = await rows();
+      const held = await holdInserts();
       await addEventJobs(queueName, wave());
-      await waitFor(async () => (await rows()) > before, 30_000, `rows of wave ${w}`);
+      await waitFor(() => joinedJobs(victim) > 0, 30_000, `the victim of wave ${w} taking jobs into a batch`);
       victim.child.kill("SIGKILL");
       await victim.exited;
-      if ((await rows()) < before + 2_000) killedMidFlow = true;
+      // Killed mid-batch: it had taken jobs, and none of this wave's rows could be written yet.
+      expect(await rows()).toBe(before);
+      await held.release();
+      await waitFor(async () => (await rows()) > before, 30_000, `rows of wave ${w}`);
     }
-    expect(killedMidFlow).toBe(true);
     // One more start: its rebuild runs while the steady worker finishes the redelivered jobs.
     start();
     await waitFor(async () => (await rows()) === total, 60_000, "every row written");
