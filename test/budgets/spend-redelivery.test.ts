@@ -97,8 +97,9 @@ describe("budget spend under redelivery", () => {
       // Debug level: the victim logs each job it takes into a batch.
       const victim = start("debug");
       await waitFor(() => victim.output().includes("usage worker consuming"), 30_000, `worker ${w} consuming`);
-      const before = await rows();
       const held = await holdInserts();
+      // Read under the lock: the steady worker may still be writing the last wave's redelivered jobs.
+      const before = await rows();
       await addEventJobs(queueName, wave());
       await waitFor(() => joinedJobs(victim) > 0, 30_000, `the victim of wave ${w} taking jobs into a batch`);
       victim.child.kill("SIGKILL");
