@@ -17,6 +17,7 @@ import {
   getStatsOverTime,
   getSummaryStats,
 } from "../../src/stats/index.js";
+import { ADMIN_DATABASE_URL, databaseUrl } from "../../test/support/services.js";
 import { createTestDatabase } from "../../test/support/test-database.js";
 import { fmt, median, verdict, type Row } from "../support/figures.js";
 import type { BenchSection } from "../support/section.js";
@@ -192,39 +193,76 @@ async function triggerCost(sql: Sql, total: number): Promise<Row[]> {
   ];
 }
 
+/** Where the seeded rows live: a fresh database, or the one named by LLM_TRACKER_BENCH_STATS_DB, kept between runs. */
+async function statsDatabase(): Promise<{ url: string; kept: boolean; drop(): Promise<void> }> {
+  const name = process.env.LLM_TRACKER_BENCH_STATS_DB;
+  if (!name) return { ...(await createTestDatabase("llmt_bench_stats")), kept: false };
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error("LLM_TRACKER_BENCH_STATS_DB must be a plain lower-case name");
+  const admin = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {}, fetch_types: false });
+  try {
+    const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (!exists) await admin.unsafe(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  return { url: databaseUrl(name), kept: true, drop: async () => {} };
+}
+
+/** The size a kept database was last seeded with (0: none), from the marker the seed leaves. */
+async function seededSize(sql: Sql): Promise<number> {
+  await sql`CREATE TABLE IF NOT EXISTS bench_seeded (size bigint NOT NULL)`;
+  const [row] = await sql`SELECT size FROM bench_seeded`;
+  return row ? Number(row.size) : 0;
+}
+
 const section: BenchSection = {
   title: "Stats at scale (rollup + raw edges vs plain aggregation, time-ordered rows, 100k users)",
   async run({ quick }) {
-    // LLM_TRACKER_BENCH_STATS_ROWS=1000000 runs one size only.
+    // LLM_TRACKER_BENCH_STATS_ROWS=1000000 runs one size only. LLM_TRACKER_BENCH_STATS_DB=name keeps
+    // the seeded rows in that database and reuses them while the size matches (a 10M seed takes ~30 min).
     const only = Number(process.env.LLM_TRACKER_BENCH_STATS_ROWS ?? 0);
     const sizes = only > 0 ? [only] : quick ? [100_000] : [1_000_000, 10_000_000];
-    const db = await createTestDatabase("llmt_bench_stats");
-    const sql = postgres(db.url, { max: 2, onnotice: () => {}, fetch_types: false });
     const rows: Row[] = [];
+    // First, in a database of its own whose tables are empty, so neither insert meets bigger indexes.
+    const scratch = await createTestDatabase("llmt_bench_triggers");
+    const scratchSql = postgres(scratch.url, { max: 1, onnotice: () => {}, fetch_types: false });
+    let insertCost: Row[];
+    try {
+      await runMigrations(scratch.url);
+      insertCost = await triggerCost(scratchSql, quick ? 50_000 : 200_000);
+    } finally {
+      await scratchSql.end();
+      await scratch.drop();
+    }
+    const db = await statsDatabase();
+    const sql = postgres(db.url, { max: 2, onnotice: () => {}, fetch_types: false });
     try {
       await runMigrations(db.url);
-      // First, while both tables are empty, so neither insert meets bigger indexes.
-      const insertCost = await triggerCost(sql, quick ? 50_000 : 200_000);
-      await sql`TRUNCATE llm_tracker_usage, llm_tracker_usage_rollup`;
       for (const size of sizes) {
-        // Rows are written in time order, as the worker writes them: each size is seeded afresh.
-        await sql`TRUNCATE llm_tracker_usage, llm_tracker_usage_rollup`;
-        const start = performance.now();
-        await seedWithRollupBuilt(sql, size);
-        await sql`VACUUM ANALYZE llm_tracker_usage`;
-        await sql`VACUUM ANALYZE llm_tracker_usage_rollup`;
-        const seconds = (performance.now() - start) / 1000;
         const label = size >= 1_000_000 ? `${size / 1_000_000}M` : `${size / 1000}k`;
-        const [{ users, rollup }] = (await sql`SELECT count(DISTINCT user_id)::int AS users,
-          (SELECT count(*)::int FROM llm_tracker_usage_rollup) AS rollup FROM llm_tracker_usage`) as unknown as [{ users: number; rollup: number }];
-        console.log(`seeded ${label} rows (${users} users, ${rollup} rollup rows) in ${seconds.toFixed(1)} s`);
-        rows.push({
-          figure: `seed ${label} time-ordered rows, ${users.toLocaleString("en-US")} users (rollup built in one statement)`,
-          value: `${seconds.toFixed(1)} s`,
-          baseline: `${rollup.toLocaleString("en-US")} rollup rows`,
-          target: "-",
-          verdict: "",
-        });
+        if (db.kept && (await seededSize(sql)) === size) {
+          console.log(`reusing the ${label} rows seeded earlier in ${process.env.LLM_TRACKER_BENCH_STATS_DB}`);
+        } else {
+          // Rows are written in time order, as the worker writes them: each size is seeded afresh.
+          await sql`TRUNCATE llm_tracker_usage, llm_tracker_usage_rollup`;
+          if (db.kept) await sql`DELETE FROM bench_seeded`;
+          const start = performance.now();
+          await seedWithRollupBuilt(sql, size);
+          await sql`VACUUM ANALYZE llm_tracker_usage`;
+          await sql`VACUUM ANALYZE llm_tracker_usage_rollup`;
+          if (db.kept) await sql`INSERT INTO bench_seeded (size) VALUES (${size})`;
+          const seconds = (performance.now() - start) / 1000;
+          const [{ users, rollup }] = (await sql`SELECT count(DISTINCT user_id)::int AS users,
+            (SELECT count(*)::int FROM llm_tracker_usage_rollup) AS rollup FROM llm_tracker_usage`) as unknown as [{ users: number; rollup: number }];
+          console.log(`seeded ${label} rows (${users} users, ${rollup} rollup rows) in ${seconds.toFixed(1)} s`);
+          rows.push({
+            figure: `seed ${label} time-ordered rows, ${users.toLocaleString("en-US")} users (rollup built in one statement)`,
+            value: `${seconds.toFixed(1)} s`,
+            baseline: `${rollup.toLocaleString("en-US")} rollup rows`,
+            target: "-",
+            verdict: "",
+          });
+        }
         rows.push(...(await timeStats(sql, label, 7, size >= 10_000_000 ? 1 : 3, size >= 10_000_000 || quick)));
       }
       rows.push(...insertCost);
