@@ -21,6 +21,7 @@ import { ADMIN_DATABASE_URL, databaseUrl } from "../../test/support/services.js"
 import { createTestDatabase } from "../../test/support/test-database.js";
 import { fmt, median, verdict, type Row } from "../support/figures.js";
 import type { BenchSection } from "../support/section.js";
+import { timeDashboardApi } from "../support/dashboard-api-timing.js";
 import { seedWithRollupBuilt, STATS_RANGES, type StatsRange } from "../support/stats-seed.js";
 import { benchEvents, rawInserter } from "../support/usage-rows.js";
 
@@ -263,7 +264,9 @@ const section: BenchSection = {
             verdict: "",
           });
         }
-        rows.push(...(await timeStats(sql, label, 7, size >= 10_000_000 ? 1 : 3, size >= 10_000_000 || quick)));
+        const targeted = size >= 10_000_000 || quick;
+        rows.push(...(await timeStats(sql, label, 7, size >= 10_000_000 ? 1 : 3, targeted)));
+        rows.push(...(await timeDashboardApi(db.url, STATS_RANGES, label, 7, targeted ? TARGET_MS : null)));
       }
       rows.push(...insertCost);
     } finally {

@@ -1,0 +1,91 @@
+// The admin page's own requests, timed over HTTP against `llm-tracker dashboard`'s server on
+// the seeded rows: each of the six API calls the page makes on a load (with the page's own
+// parameters: over time by model, tables of 100, 50 failures), and the whole load (all six
+// at once, as the page sends them). The baseline is the same stats call made in-process;
+// each answer must equal it (after JSON), or the section throws.
+import { isDeepStrictEqual } from "node:util";
+import { startDashboardServer } from "../../src/dashboard/dashboard-server.js";
+import { createConnection } from "../../src/db/connection.js";
+import { getRecentFailures, getStatsByModel, getStatsByNode, getStatsByUser, getStatsOverTime, getSummaryStats, type StatsDatabase } from "../../src/stats/index.js";
+import { fmt, median, verdict, type Row } from "./figures.js";
+import type { StatsRange } from "./stats-seed.js";
+
+/** What the page asks for (src/dashboard/page/dashboard.js: TABLE_ROWS, FAILURE_ROWS). */
+const TABLE_ROWS = 100;
+const FAILURE_ROWS = 50;
+
+interface PageCall {
+  path: string;
+  params: Record<string, string>;
+  inProcess(range: StatsRange, db: StatsDatabase): Promise<unknown>;
+}
+
+// Hourly buckets in every range (the page offers them up to 40 days): the heaviest chart it can ask for.
+const PAGE_CALLS: PageCall[] = [
+  { path: "/api/summary", params: {}, inProcess: (r, db) => getSummaryStats(r.start, r.end, { db, timeZone: r.zone }) },
+  {
+    path: "/api/over-time",
+    params: { bucket: "hour", group_by: "model" },
+    inProcess: (r, db) => getStatsOverTime(r.start, r.end, { db, timeZone: r.zone, bucket: "hour", groupBy: "model" }),
+  },
+  { path: "/api/by-model", params: { limit: String(TABLE_ROWS) }, inProcess: (r, db) => getStatsByModel(r.start, r.end, { db, timeZone: r.zone }) },
+  { path: "/api/by-user", params: { limit: String(TABLE_ROWS) }, inProcess: (r, db) => getStatsByUser(r.start, r.end, { db, timeZone: r.zone, limit: TABLE_ROWS }) },
+  { path: "/api/by-node", params: { limit: String(TABLE_ROWS) }, inProcess: (r, db) => getStatsByNode(r.start, r.end, { db, timeZone: r.zone, limit: TABLE_ROWS }) },
+  {
+    path: "/api/failures",
+    params: { limit: String(FAILURE_ROWS) },
+    inProcess: (r, db) => getRecentFailures(FAILURE_ROWS, { db, startDate: r.start, endDate: r.end, timeZone: r.zone }),
+  },
+];
+
+async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<{ ms: number; result: unknown }> {
+  let result: unknown;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const start = performance.now();
+    result = await fn();
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), result };
+}
+
+export async function timeDashboardApi(databaseUrl: string, ranges: readonly StatsRange[], label: string, runs: number, targetMs: number | null): Promise<Row[]> {
+  // The pool the CLI's dashboard uses (createConnection's defaults: up to 10 connections).
+  const connection = createConnection(databaseUrl, { applicationName: "llm-tracker-bench-dashboard" });
+  const server = await startDashboardServer({ port: 0, db: connection });
+  const rows: Row[] = [];
+  const row = (figure: string, ms: number, baseline: string): Row => ({
+    figure: `dashboard ${figure}, ${label} rows`,
+    value: `${fmt.ms(ms)} (median of ${runs})`,
+    baseline,
+    target: targetMs === null ? "-" : `≤ ${targetMs} ms`,
+    verdict: targetMs === null ? "" : verdict(ms <= targetMs),
+  });
+  try {
+    for (const range of ranges) {
+      const url = (call: PageCall) => `${server.url.replace(/\/$/, "")}${call.path}?${new URLSearchParams({ from: range.start, to: range.end, tz: range.zone, ...call.params })}`;
+      const get = async (call: PageCall) => {
+        const response = await fetch(url(call));
+        if (response.status !== 200) throw new Error(`${call.path} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+        return response.json();
+      };
+      for (const call of PAGE_CALLS) {
+        await get(call); // warm-up: plans, caches, the keep-alive socket
+        const api = await medianMs(runs, () => get(call));
+        const direct = await medianMs(runs, () => call.inProcess(range, connection));
+        if (!isDeepStrictEqual(api.result, JSON.parse(JSON.stringify(direct.result)))) {
+          throw new Error(`${call.path} over ${range.label} at ${label} differs from the in-process call`);
+        }
+        console.log(`${label} dashboard ${call.path} (${range.label}): ${fmt.ms(api.ms)} vs in-process ${fmt.ms(direct.ms)} — equal`);
+        rows.push(row(`GET ${call.path}${call.params.group_by ? " (hour, by model)" : ""}, ${range.label}`, api.ms, `the same stats call in-process ${fmt.ms(direct.ms)}`));
+      }
+      const load = await medianMs(runs, () => Promise.all(PAGE_CALLS.map(get)));
+      console.log(`${label} dashboard page load, six calls at once (${range.label}): ${fmt.ms(load.ms)}`);
+      rows.push(row(`page load (the six calls at once), ${range.label}`, load.ms, "slowest single call above"));
+    }
+  } finally {
+    await server.close();
+    await connection.close();
+  }
+  return rows;
+}
