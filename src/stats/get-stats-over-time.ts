@@ -10,7 +10,7 @@ import { parseStatsFilter } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
-import { bucketLabelOf, bucketListQuery, type BucketUnit } from "./time-buckets.js";
+import { bucketKeysQuery, bucketLabelOf, type BucketUnit } from "./time-buckets.js";
 import { fromUsageBuckets } from "./usage-sources.js";
 
 /** The most buckets one call returns per series: 41 days of hours, 2.7 years of days. */
@@ -67,18 +67,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
   const zone = range.timeZone;
-  const { buckets, cells } = await runStatsQuery(sql, range, async (q) => {
-    const lo = boundInstant(q, range.from!, zone);
-    const hi = boundInstant(q, range.to!, zone);
-    const listed = await q`${bucketListQuery(q, unit, zone, lo, hi, MAX_BUCKETS)}`;
-    if (listed.length > MAX_BUCKETS) {
-      const approximate = Math.round(toNumber(listed[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
-      throw new InvalidInputError(
-        "options.bucket",
-        `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
-          `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
-      );
-    }
+  const rows = await runStatsQuery(sql, range, (q) => {
     const keyColumn = field ? q`${q(field)},` : q``;
     const cellsQuery = fromUsageBuckets(
       q,
@@ -104,32 +93,51 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
       ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)`
       : q`1`;
     const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
-    const found = await q`
-      SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at, ranked.*
-      FROM (
-        SELECT *, ${series} AS series
-        FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
-      ) AS ranked
+    // One statement: the bucket list, and the cells only when the list is within the cap (a
+    // one-time filter, so a refused range sums nothing). Each bucket is labelled once; a bucket
+    // without cells is one row with null figures. Every cell's bucket is listed; should a zone's
+    // odd history hide one from the list, the union still gives its rows a bucket.
+    return q`
+      WITH listed AS MATERIALIZED (
+        ${bucketKeysQuery(q, unit, zone, boundInstant(q, range.from!, zone), boundInstant(q, range.to!, zone), MAX_BUCKETS)}
+      ),
+      cells AS MATERIALIZED (
+        SELECT * FROM (
+          SELECT *, ${series} AS series
+          FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
+        ) AS ranked
+        WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${limit === undefined ? q`` : q`AND ranked.series <= ${limit}::int8`}
+      ),
+      buckets AS (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells)
+      SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at,
+        (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds, cells.*
+      FROM buckets
       CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
-      ${limit === undefined ? q`` : q`WHERE ranked.series <= ${limit}::int8`}`;
-    return { buckets: listed, cells: found };
+      LEFT JOIN cells ON cells.k_local = buckets.k_local AND cells.k_off = buckets.k_off`;
   });
-  const listed = buckets.map((row) => ({ bucket_start: row.bucket_start as string, at: toNumber(row.at) }));
-  return fillSeries(listed, cells, field);
+  const listedCount = toNumber(rows[0]?.listed_count);
+  if (listedCount > MAX_BUCKETS) {
+    const approximate = Math.round(toNumber(rows[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
+    throw new InvalidInputError(
+      "options.bucket",
+      `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
+        `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
+    );
+  }
+  const listed = new Map<string, Bucket>();
+  for (const row of rows) {
+    const name = row.bucket_start as string;
+    if (!listed.has(name)) listed.set(name, { bucket_start: name, at: toNumber(row.at) });
+  }
+  return fillSeries([...listed.values()], rows.filter((row) => row.series !== null && row.series !== undefined), field);
 }
 
 /**
- * Lays the non-empty cells out on every bucket × every series, zeros where a
- * series had no calls; refuses more than MAX_ENTRIES entries.
+ * Lays the non-empty cells out on every bucket (each cell's among them) × every
+ * series, zeros where a series had no calls; refuses more than MAX_ENTRIES entries.
  */
 function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[], field: KeyField | undefined): OverTimeStats[] {
-  const buckets = new Map(listed.map((bucket) => [bucket.bucket_start, bucket]));
-  // Every cell's bucket is listed; should a zone's odd history hide one from the list, its rows still count.
-  for (const cell of cells) {
-    const name = cell.bucket_start as string;
-    if (!buckets.has(name)) buckets.set(name, { bucket_start: name, at: toNumber(cell.at) });
-  }
-  const ordered = [...buckets.values()].sort((a, b) => a.at - b.at);
+  const ordered = [...listed].sort((a, b) => a.at - b.at);
   const keys: unknown[] = [];
   for (const cell of cells) {
     const rank = toNumber(cell.series);
