@@ -74,8 +74,10 @@ export function bucketLabelOf(sql: Sql, unit: BucketUnit, zone: string): Fragmen
 
 /**
  * The key (k_local, k_off) of every bucket [lo, hi) touches, in order, plus
- * range_seconds (hi − lo): at most `cap` + 1 rows (more means the range holds
- * more than `cap`).
+ * range_seconds (hi − lo) and odd_hours (whether an hour of the range changes
+ * offset inside it or has an offset off whole five minutes: the only hours
+ * fromUsageBuckets may cut five-minute buckets in, away from the range's
+ * edges): at most `cap` + 1 rows (more means the range holds more than `cap`).
  *
  * Read per UTC hour of the range. An hour whose offset holds through it (its
  * first and last microsecond have the same offset: all but the hours a DST
@@ -119,7 +121,8 @@ export function bucketKeysQuery(sql: Sql, unit: BucketUnit, zone: string, lo: Fr
       CROSS JOIN LATERAL (${bucketKeyOf(sql, unit, zone, sql`samples.x`)}) AS k
       WHERE NOT steady
     )
-    SELECT k_local, k_off, extract(epoch FROM (SELECT hi - lo FROM bounds))::float8 AS range_seconds
+    SELECT k_local, k_off, extract(epoch FROM (SELECT hi - lo FROM bounds))::float8 AS range_seconds,
+      (SELECT coalesce(bool_or(NOT steady OR extract(epoch FROM offset_at_start)::int % 300 <> 0), false) FROM hours) AS odd_hours
     FROM keys
     GROUP BY k_local, k_off
     ORDER BY k_local - make_interval(secs => k_off)
