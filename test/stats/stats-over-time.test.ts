@@ -229,6 +229,15 @@ describe("getStatsOverTime", () => {
     await expectExact(db, cases);
   });
 
+  it("equals the plain aggregation across a DST switch in the middle of a UTC hour (Adelaide, April 5)", async () => {
+    // Adelaide falls back from +10:30 to +09:30 at 16:30 UTC: that hour changes offset midway.
+    const cases: Case[] = (["hour", "day"] as const).flatMap((bucket) => [
+      { start: "2026-04-02T09:41:17.25", end: "2026-04-07T20:03:44", options: { db, bucket, timeZone: "Australia/Adelaide" } },
+      { start: "2026-04-04T16:29:59Z", end: "2026-04-04T18:30:00.5Z", options: { db, bucket, timeZone: "Australia/Adelaide", groupBy: "user" } },
+    ]);
+    await expectExact(db, cases);
+  });
+
   it("equals the plain aggregation where an offset in seconds cuts five-minute buckets (Monrovia until its 1972 switch)", async () => {
     // Until 1972-01-07 00:44:30Z Monrovia kept -0:44:30: its hours begin at :44:30 UTC, inside a
     // five-minute bucket, so those buckets are read from the raw rows, and the hour of the switch
