@@ -79,6 +79,7 @@ const wrappers: BenchSection = {
     const { configure, shutdown, trackOpenAI } = await load<typeof import("../../src/index.js")>("index.js");
     const { resetConfiguration } = await load<typeof import("../../src/config/settings.js")>("config/settings.js");
     const { getDefaultProducer } = await load<typeof import("../../src/usage/default-producer.js")>("usage/default-producer.js");
+    const { pendingRecordCount } = await load<typeof import("../../src/usage/deferred-recording.js")>("usage/deferred-recording.js");
     const queueName = testQueueName();
     const spoolDir = await mkdtemp(join(tmpdir(), "llmt-bench-wrap-spool-"));
     const fake = spawnTs(FAKE_PROVIDER);
@@ -99,7 +100,8 @@ const wrappers: BenchSection = {
 
       const producer = getDefaultProducer();
       const settle = async () => {
-        while (producer.stats().buffered > 0) await new Promise((resolve) => setImmediate(resolve));
+        // The last call's event is built on the next turn of the event loop, then sent: both settle here.
+        while (pendingRecordCount() > 0 || producer.stats().buffered > 0) await new Promise((resolve) => setImmediate(resolve));
         await new Promise((resolve) => setTimeout(resolve, 0));
       };
       const chat = (c: OpenAI) => () => c.chat.completions.create({ model: "gpt-4.1-mini", messages: MESSAGES });

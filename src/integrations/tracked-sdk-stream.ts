@@ -6,6 +6,7 @@ import type { StreamInterruption } from "../errors/stream-interrupted-error.js";
 import { StreamInterruptedError } from "../errors/stream-interrupted-error.js";
 import { streamEndUsage } from "../estimate/stream-end-usage.js";
 import type { StreamAccumulator, StreamSnapshot } from "../providers/types.js";
+import { recordSoon } from "../usage/deferred-recording.js";
 import { describeError } from "../usage/error-message.js";
 import { addOpenStream, removeOpenStream, type EndableStream } from "../usage/open-streams.js";
 import { streamEndError } from "../usage/stream-and-track.js";
@@ -62,15 +63,28 @@ class StreamEndRecorder<Chunk> implements EndableStream {
     return name === "AbortError" || name === "TimeoutError" ? "timed_out" : "stream_failed";
   }
 
-  /** The SDK's iteration ended without an error: complete only if the provider said so. */
+  /**
+   * The SDK's iteration ended without an error. What it means (complete only if the provider
+   * said so) is worked out once the caller's loop has moved on, as of this instant; until
+   * then the stream stays registered, and flush(), shutdown() and exit record it first.
+   * With a span open (OpenTelemetry), now: the span ends when the stream does.
+   */
   atStreamEnd(): void {
-    const snapshot = this.tracking.accumulator.snapshot();
-    if (snapshot.finished) return this.end({ kind: "completed" }, snapshot);
-    if (this.tracking.aborted?.()) return this.end({ kind: "failed", cause: "signal_aborted", error: new Error("the request was aborted") }, snapshot);
-    this.end({ kind: "failed", cause: "connection_closed", error: new StreamInterruptedError("connection_closed") }, snapshot);
+    const endedAt = performance.now();
+    // Whether the caller aborted is read now: the answer may change by the time it is recorded.
+    const aborted = this.tracking.aborted?.() === true;
+    if (this.tracking.call.hasSpan) this.recordStreamEnd(endedAt, aborted);
+    else recordSoon(() => this.recordStreamEnd(endedAt, aborted));
   }
 
-  end(ending: StreamEnding, snapshot: StreamSnapshot = this.tracking.accumulator.snapshot()): void {
+  private recordStreamEnd(endedAt: number, aborted: boolean): void {
+    const snapshot = this.tracking.accumulator.snapshot();
+    if (snapshot.finished) return this.end({ kind: "completed" }, snapshot, endedAt);
+    if (aborted) return this.end({ kind: "failed", cause: "signal_aborted", error: new Error("the request was aborted") }, snapshot, endedAt);
+    this.end({ kind: "failed", cause: "connection_closed", error: new StreamInterruptedError("connection_closed") }, snapshot, endedAt);
+  }
+
+  end(ending: StreamEnding, snapshot: StreamSnapshot = this.tracking.accumulator.snapshot(), endedAt?: number): void {
     const { call, secrets } = this.tracking;
     removeOpenStream(this);
     if (call.isEnded) return; // already recorded another way (asResponse() before the stream was parsed)
@@ -93,6 +107,7 @@ class StreamEndRecorder<Chunk> implements EndableStream {
       error: failure,
       thrown: ending.kind === "failed" ? ending.error : undefined,
       timeToFirstTokenMs: this.firstTokenMs,
+      endedAt,
     });
   }
 }

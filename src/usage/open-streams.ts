@@ -1,6 +1,7 @@
 // The tracked streams still open in this process, so that shutdown() and the process
 // hooks can end them (and so hand over their usage events) before the producer stops.
 import type { StreamInterruption } from "../errors/stream-interrupted-error.js";
+import { recordPendingNow } from "./deferred-recording.js";
 
 /** What the registry needs of a tracked stream. */
 export interface EndableStream {
@@ -22,7 +23,9 @@ export function openStreamCount(): number {
   return open.size;
 }
 
-/** Ends every open stream, each handing over its event synchronously. */
+/** Ends every open stream, each handing over its event synchronously (after the calls already finished). */
 export function interruptOpenStreams(reason: StreamInterruption): void {
+  // A stream that already ended, still waiting to be recorded, is recorded as it ended, not as interrupted.
+  recordPendingNow();
   for (const stream of [...open]) stream.interrupt(reason);
 }

@@ -7,6 +7,7 @@ import { Queue } from "bullmq";
 import { createLogger, redactUrl, type Logger } from "../logger.js";
 import { withTimeout } from "../with-timeout.js";
 import type { RedisClient } from "../redis/redis-client.js";
+import { recordPendingNow } from "./deferred-recording.js";
 import { createProducerConnection } from "./producer-connection.js";
 import { Spool, type ClaimedSpoolFile } from "./spool.js";
 import type { UsageEvent } from "./usage-event.js";
@@ -150,6 +151,7 @@ export class UsageProducer {
    * Redis is away or too slow. Never rejects.
    */
   flush(): Promise<void> {
+    recordPendingNow(); // calls that finished but whose events wait for the next turn of the event loop
     const untilSeq = this.nextSeq;
     if (this.lowestUnsettledSeq() >= untilSeq) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.push({ untilSeq, resolve }));

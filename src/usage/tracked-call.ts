@@ -7,6 +7,7 @@ import { GenAiTelemetry } from "../integrations/opentelemetry/genai-telemetry.js
 import type { Usage } from "../token-usage.js";
 import { buildUsageEvent } from "./build-event.js";
 import { getDefaultProducer } from "./default-producer.js";
+import { recordSoon } from "./deferred-recording.js";
 import { describeError } from "./error-message.js";
 import type { UsageProducer } from "./producer.js";
 import { resolveTracking, type TrackingContext } from "./tracking-context.js";
@@ -34,9 +35,11 @@ export interface CallEnd {
   thrown?: unknown;
   /** Streams: from the call to the first text or tool-call delta; null when none came. */
   timeToFirstTokenMs?: number | null;
+  /** performance.now() when the call ended, when that was before end() was called. Default: now. */
+  endedAt?: number;
 }
 
-/** A call under way; `end()` hands its one event over (later calls do nothing). */
+/** A call under way; `end()` hands its one event over (later calls do nothing), built on the next turn of the event loop. */
 export class TrackedCall {
   /** performance.now() when the call started. */
   readonly started = performance.now();
@@ -54,6 +57,11 @@ export class TrackedCall {
     return this.ended;
   }
 
+  /** Whether an OpenTelemetry span is open for this call: it must end when the call does, not a turn later. */
+  get hasSpan(): boolean {
+    return this.telemetry !== null;
+  }
+
   /** Runs the provider call with the call's span active. */
   run<T>(fn: () => T): T {
     return this.telemetry ? this.telemetry.run(fn) : fn();
@@ -69,7 +77,13 @@ export class TrackedCall {
   end(end: CallEnd): void {
     if (this.ended) return;
     this.ended = true;
-    const latencyMs = performance.now() - this.started;
+    const latencyMs = (end.endedAt ?? performance.now()) - this.started;
+    // The span ends now, when the call did; the event is built once the caller has moved on.
+    this.telemetry?.end({ responseModel: end.usage.model, usage: end.usage, usageReported: end.usageReported, error: end.error, thrown: end.thrown, durationMs: latencyMs });
+    recordSoon(() => this.handOver(end, latencyMs));
+  }
+
+  private handOver(end: CallEnd, latencyMs: number): void {
     const { description } = this;
     this.producer.push(
       buildUsageEvent({
@@ -88,7 +102,6 @@ export class TrackedCall {
         operation: description.operation,
       }),
     );
-    this.telemetry?.end({ responseModel: end.usage.model, usage: end.usage, usageReported: end.usageReported, error: end.error, thrown: end.thrown, durationMs: latencyMs });
   }
 }
 

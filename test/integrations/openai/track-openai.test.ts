@@ -1,8 +1,16 @@
 // trackOpenAI end to end: real OpenAI / AzureOpenAI clients over HTTP against the fake
 // provider, the producer, BullMQ and the real usage worker writing llm_tracker_usage rows.
+import { execFile } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import OpenAI, { AzureOpenAI, RateLimitError } from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { trackOpenAI } from "../../../src/index.js";
+import { createLogger } from "../../../src/logger.js";
+import { pendingRecordCount } from "../../../src/usage/deferred-recording.js";
+import { UsageProducer } from "../../../src/usage/producer.js";
+import { TEST_REDIS_URL } from "../../support/services.js";
 import { loadFixture, loadSse } from "../../fake-provider/fake-provider.js";
 import { waitFor } from "../../support/wait-for.js";
 import { startHarness, watchUnhandled, type Harness } from "../support/usage-rows-harness.js";
@@ -254,5 +262,59 @@ describe("AzureOpenAI", () => {
     expect(chunks.some((chunk) => chunk.usage)).toBe(false);
     const row = await h.rowOf("azure-stream");
     expect(row).toMatchObject({ provider: "azure_openai", deployment: "prod-gpt4o", prompt_tokens: 21, completion_tokens: 8, success: true, streamed: true });
+  });
+});
+
+describe("when a wrapped call's event is built", () => {
+  /** Holds the thread for `ms` without yielding: the deferred event can not be built meanwhile. */
+  const busyWait = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  it("after the caller's next line, with the latency of the call itself (non-streamed and streamed)", async () => {
+    const client = tracked("deferred-latency");
+    let start = performance.now();
+    await client.chat.completions.create({ model: "gpt-4.1-mini", messages });
+    const callMs = performance.now() - start;
+    expect(pendingRecordCount()).toBe(1); // the caller runs first; the event waits for the next turn
+    busyWait(300);
+
+    start = performance.now();
+    const stream = await client.chat.completions.create({ model: "gpt-4.1-mini", messages, stream: true });
+    for await (const _ of stream);
+    const streamMs = performance.now() - start;
+    expect(pendingRecordCount()).toBe(1);
+    busyWait(300);
+
+    const [plain, streamed] = await h.rowsOf("deferred-latency", 2);
+    // Measured to the call's end, not to when the event was built (300 ms later).
+    expect(plain!.latency_ms).toBeLessThanOrEqual(Math.ceil(callMs));
+    expect(streamed).toMatchObject({ streamed: true, success: true, completion_tokens: 14 });
+    expect(streamed!.latency_ms).toBeLessThanOrEqual(Math.ceil(streamMs));
+    expect(streamed!.time_to_first_token_ms).toBeLessThanOrEqual(streamed!.latency_ms);
+  });
+
+  it("a process that exits in the same turn as its calls ended records them as they ended", async () => {
+    const settings = h.settings({ LLM_TRACKER_HANDLE_SIGNALS: true }); // the exit hook on, as by default
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../fixtures/wrapped-exit-child.ts")], {
+      env: { ...process.env, CHILD_SETTINGS: JSON.stringify(settings), FAKE_URL: `${h.fake.url}/v1` },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ text: "Tides rise and fall because the Moon's gravity pulls on the oceans." });
+    // The stream's event was still to be built when the process exited: the exit hook built it
+    // and spooled it (with whatever else had not reached Redis); a later producer replays it.
+    const spoolDir = settings.LLM_TRACKER_SPOOL_DIR as string;
+    expect((await readdir(spoolDir)).length).toBeGreaterThan(0);
+    const replayer = new UsageProducer({ redisUrl: TEST_REDIS_URL, queueName: settings.LLM_TRACKER_QUEUE as string, spoolDir, logger: createLogger("silent") });
+    try {
+      await waitFor(() => replayer.stats().replayed >= 1, 20_000, "the child's spool to be replayed");
+    } finally {
+      await replayer.shutdown();
+    }
+    const rows = await h.rowsOf("exit-wrapped", 2);
+    expect(rows.map((row) => [row.streamed, row.success, row.error, row.usage_reported, row.completion_tokens])).toEqual([
+      [false, true, null, true, 9],
+      [true, true, null, true, 14],
+    ]);
   });
 });
