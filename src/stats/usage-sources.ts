@@ -224,14 +224,7 @@ export function fromUsageBuckets(
       -- generate and join, no time arithmetic per row).
       SELECT CASE WHEN r.bucket < hours.split_at THEN hours.k_local ELSE hours.last_k_local END, hours.k_off,
         ${rollupGroup} ${summedColumns}
-      FROM llm_tracker_usage_rollup AS r
-      -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
-      JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
-        AND NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes
-      -- One index range scan from the first such hour to the end of the last, hashed against them.
-      WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
-        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes)
-        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes) + interval '1 hour'
+      ${unit === "hour" ? cutHoursInOneScan(sql, source.dimension, where) : cutHoursOneByOne(sql, source.dimension, where)}
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (
@@ -249,6 +242,37 @@ export function fromUsageBuckets(
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
     ) AS usage_buckets
     ${rest}`;
+}
+
+/**
+ * The five-minute rollup rows of the hours a bucket boundary cuts, with those hours (as `r` and
+ * `hours`), for hourly buckets: in a half-hour zone every hour is cut, so one index range scan
+ * from the first such hour to the end of the last, hashed against them, reads only rows it needs.
+ */
+function cutHoursInOneScan(sql: Sql, dimension: RollupDimension, where: Fragment): Fragment {
+  return sql`
+      FROM llm_tracker_usage_rollup AS r
+      -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
+      JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
+        AND NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes
+      WHERE r.grain = 'five_minutes' AND r.dimension = ${dimension} ${where}
+        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes)
+        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes) + interval '1 hour'`;
+}
+
+/**
+ * The same rows for day buckets: a day boundary cuts one hour a day, so one index range scan per
+ * cut hour (a scan from the first to the last would read every five-minute row of the range:
+ * 167,000 rows by model over 30 days at 10M, for the 7,200 it needs).
+ */
+function cutHoursOneByOne(sql: Sql, dimension: RollupDimension, where: Fragment): Fragment {
+  return sql`
+      FROM hours CROSS JOIN LATERAL (
+        SELECT * FROM llm_tracker_usage_rollup
+        WHERE grain = 'five_minutes' AND dimension = ${dimension} ${where}
+          AND bucket >= hours.b AND bucket < hours.b + interval '1 hour' OFFSET 0
+      ) AS r
+      WHERE NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes`;
 }
 
 /**
