@@ -282,31 +282,85 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       FROM (${rawEdges(sql, range, sql`${rawKey} AS grouped, ${rawSummed(sql)}`)}) AS edge_rows
       GROUP BY grouped
     ),
-    candidates AS MATERIALIZED (
-      SELECT key_is_null, key FROM heads
-      UNION
-      SELECT pending.key_is_null, pending.key
+    pending AS MATERIALIZED (
+      SELECT covering.bucket, pending.key_is_null, pending.key, pending.total_tokens
       FROM covering CROSS JOIN LATERAL (
-        SELECT key_is_null, key FROM llm_tracker_usage_rollup
+        SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
         WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
       ) AS pending
     ),
+    last_values AS MATERIALIZED (
+      -- What a key outside a bucket's head can have there: its last value, or 0 when the head holds every key.
+      SELECT bucket, CASE WHEN count(*) = ${depth}::int THEN greatest(min(total_tokens), 0) ELSE 0 END AS last_value
+      FROM heads GROUP BY bucket
+    ),
     bound AS MATERIALIZED (
-      SELECT coalesce(sum(greatest(last_value, 0)), 0)::int8 AS bound
-      FROM (SELECT min(total_tokens) AS last_value FROM heads GROUP BY bucket HAVING count(*) = ${depth}::int) AS last_values
+      SELECT coalesce(sum(last_value), 0)::int8 AS bound FROM last_values
+    ),
+    candidates AS MATERIALIZED (
+      -- Every key in a head or with pending rows. A bucket holds at most one compacted row per key
+      -- (drizzle/0008), so its head row plus its pending rows are all of its rows there.
+      -- low: its known rows in the buckets the range takes whole (its other rows are not negative);
+      -- high: in each covering bucket its known rows, plus the bucket's last value where it is not in the head
+      -- (bound, less the last value of each bucket whose head holds it).
+      SELECT key_is_null, key,
+        coalesce(sum(tokens) FILTER (WHERE bucket >= (SELECT d_lo FROM plan) AND bucket < (SELECT d_hi FROM plan)), 0) AS low,
+        (SELECT bound FROM bound) + sum(tokens - replaced) AS high
+      FROM (
+        SELECT bucket, key_is_null, key, total_tokens AS tokens, last_value AS replaced FROM heads JOIN last_values USING (bucket)
+        UNION ALL
+        SELECT bucket, key_is_null, key, total_tokens, 0 FROM pending
+      ) AS known_rows
+      GROUP BY key_is_null, key
+    ),
+    threshold AS MATERIALIZED (
+      -- At least limit candidates have this many tokens or more: a candidate that cannot reach it is not in the answer.
+      SELECT low FROM candidates ORDER BY low DESC OFFSET ${limit - 1}::int LIMIT 1
+    ),
+    contenders AS MATERIALIZED (
+      SELECT key_is_null, key, high FROM candidates WHERE high >= ALL (SELECT low FROM threshold)
+    ),
+    seeds AS MATERIALIZED (
+      -- The limit contenders that may have the most: summed first, so their limit-th total prunes the rest.
+      SELECT key_is_null, key FROM contenders ORDER BY high DESC LIMIT ${limit}::int
+    ),
+    seeded AS MATERIALIZED (${exactTotals(sql, range, dimension, "seeds")}),
+    reach AS MATERIALIZED (
+      SELECT total_tokens FROM seeded ORDER BY total_tokens DESC OFFSET ${limit - 1}::int LIMIT 1
+    ),
+    others AS MATERIALIZED (
+      SELECT key_is_null, key FROM contenders AS c
+      WHERE high >= ALL (SELECT total_tokens FROM reach)
+        AND NOT EXISTS (SELECT FROM seeds WHERE seeds.key_is_null = c.key_is_null AND seeds.key = c.key)
     )
-    SELECT CASE WHEN c.key_is_null THEN NULL ELSE c.key END AS ${sql(column)}, ${summedTotalsColumns(sql)},
+    SELECT CASE WHEN key_is_null THEN NULL ELSE key END AS ${sql(column)}, total_calls, total_prompt_tokens,
+      total_completion_tokens, total_tokens, total_cost_usd, avg_latency_ms, avg_time_to_first_token_ms,
       (SELECT bound FROM bound) AS bound
-    FROM candidates AS c
-    CROSS JOIN LATERAL (
-      ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = c.key_is_null AND key = c.key` })}
+    FROM (
+      SELECT * FROM seeded
       UNION ALL
-      SELECT ${sql(SUMMED)} FROM edges WHERE edges.key_is_null = c.key_is_null AND edges.key = c.key
-    ) AS parts
-    GROUP BY c.key_is_null, c.key
-    HAVING sum(calls) > 0
-    ORDER BY total_tokens DESC, (CASE WHEN c.key_is_null THEN NULL ELSE c.key END) COLLATE "C" ASC NULLS LAST
+      ${exactTotals(sql, range, dimension, "others")}
+    ) AS totals
+    ORDER BY total_tokens DESC, (CASE WHEN key_is_null THEN NULL ELSE key END) COLLATE "C" ASC NULLS LAST
     LIMIT ${limit}::int`;
+}
+
+/** Each key of the CTE `keys` (key_is_null, key) with its summedTotalsColumns over the plan's spans and the CTE `edges`; keys without calls left out. */
+function exactTotals(sql: Sql, range: DateRange, dimension: "user" | "node", keys: "seeds" | "others"): Fragment {
+  return sql`
+    SELECT key_is_null, key, ${summedTotalsColumns(sql)}
+    FROM (
+      SELECT k.key_is_null, k.key, ${sql(SUMMED)}
+      FROM ${sql(keys)} AS k
+      CROSS JOIN LATERAL (
+        ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = k.key_is_null AND key = k.key` })}
+      ) AS spans
+      UNION ALL
+      -- The edges by a hash join: a lookup per key would scan them all each time.
+      SELECT key_is_null, key, ${sql(SUMMED)} FROM edges JOIN ${sql(keys)} USING (key_is_null, key)
+    ) AS parts
+    GROUP BY key_is_null, key
+    HAVING sum(calls) > 0`;
 }
 
 /** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */
