@@ -258,17 +258,26 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
   return sql`
     WITH ${rangePlanCte(sql, range, { bounded: true })},
     covering AS MATERIALIZED (
-      SELECT generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
+      -- With whole days in the range: those (whole) and the day holding each partial end. Without (a range
+      -- like the last 24 hours): its whole hours and the hour holding each partial end, so that a key's
+      -- head rows bound it from below too (a lower bound counts only whole buckets).
+      SELECT 'day' AS grain, generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket, true AS whole FROM plan
       UNION
-      SELECT date_trunc('day', lo, 'UTC') FROM plan WHERE lo < d_lo
+      SELECT 'day', date_trunc('day', lo, 'UTC'), false FROM plan WHERE lo < d_lo AND d_lo < d_hi
       UNION
-      SELECT date_trunc('day', hi - interval '1 microsecond', 'UTC') FROM plan WHERE d_hi < hi
+      SELECT 'day', date_trunc('day', hi - interval '1 microsecond', 'UTC'), false FROM plan WHERE d_hi < hi AND d_lo < d_hi
+      UNION
+      SELECT 'hour', generate_series(h_lo, h_hi - interval '1 hour', interval '1 hour'), true FROM plan WHERE d_lo = d_hi
+      UNION
+      SELECT 'hour', date_trunc('hour', lo, 'UTC'), false FROM plan WHERE lo < h_lo AND d_lo = d_hi
+      UNION
+      SELECT 'hour', date_trunc('hour', hi - interval '1 microsecond', 'UTC'), false FROM plan WHERE h_hi < hi AND d_lo = d_hi
     ),
     heads AS MATERIALIZED (
-      SELECT covering.bucket, head.key_is_null, head.key, head.total_tokens
+      SELECT covering.grain, covering.bucket, covering.whole, head.key_is_null, head.key, head.total_tokens
       FROM covering CROSS JOIN LATERAL (
         SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
-        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
+        WHERE grain = covering.grain AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
         ORDER BY total_tokens DESC NULLS LAST
         LIMIT ${depth}::int
       ) AS head
@@ -283,16 +292,16 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       GROUP BY grouped
     ),
     pending AS MATERIALIZED (
-      SELECT covering.bucket, pending.key_is_null, pending.key, pending.total_tokens
+      SELECT covering.grain, covering.bucket, covering.whole, pending.key_is_null, pending.key, pending.total_tokens
       FROM covering CROSS JOIN LATERAL (
         SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
-        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
+        WHERE grain = covering.grain AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
       ) AS pending
     ),
     last_values AS MATERIALIZED (
       -- What a key outside a bucket's head can have there: its last value, or 0 when the head holds every key.
-      SELECT bucket, CASE WHEN count(*) = ${depth}::int THEN greatest(min(total_tokens), 0) ELSE 0 END AS last_value
-      FROM heads GROUP BY bucket
+      SELECT grain, bucket, CASE WHEN count(*) = ${depth}::int THEN greatest(min(total_tokens), 0) ELSE 0 END AS last_value
+      FROM heads GROUP BY grain, bucket
     ),
     bound AS MATERIALIZED (
       SELECT coalesce(sum(last_value), 0)::int8 AS bound FROM last_values
@@ -304,12 +313,12 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       -- high: in each covering bucket its known rows, plus the bucket's last value where it is not in the head
       -- (bound, less the last value of each bucket whose head holds it).
       SELECT key_is_null, key,
-        coalesce(sum(tokens) FILTER (WHERE bucket >= (SELECT d_lo FROM plan) AND bucket < (SELECT d_hi FROM plan)), 0) AS low,
+        coalesce(sum(tokens) FILTER (WHERE whole), 0) AS low,
         (SELECT bound FROM bound) + sum(tokens - replaced) AS high
       FROM (
-        SELECT bucket, key_is_null, key, total_tokens AS tokens, last_value AS replaced FROM heads JOIN last_values USING (bucket)
+        SELECT whole, key_is_null, key, total_tokens AS tokens, last_value AS replaced FROM heads JOIN last_values USING (grain, bucket)
         UNION ALL
-        SELECT bucket, key_is_null, key, total_tokens, 0 FROM pending
+        SELECT whole, key_is_null, key, total_tokens, 0 FROM pending
       ) AS known_rows
       GROUP BY key_is_null, key
     ),

@@ -150,10 +150,10 @@ describe("the top N users and nodes", () => {
   });
 
   it("prove only the plain aggregation's answer at any depth: keys pruned by their bounds, pending rows, a null key, ties", async () => {
-    // Appended after the last compaction (pending beside the heads): a user with a little on many days, who
-    // ranks only when those days are summed; the null user with the most on two days; two users tied on one day.
+    // Appended after the last compaction (pending beside the heads): a user with a little on many days (and
+    // hours), who ranks only when those are summed; the null user with the most on two days; two users tied on one day.
     const late = Array.from({ length: 30 }, (_, day) => ({ ...rows(1, 1, 1)[0]!, user_id: "late", prompt_tokens: 9_000,
-      completion_tokens: 0, total_tokens: 9_000, created_at: isoMicros(FIRST_US + day * 86_400_000_000 + 3_600_000_000 * 5 + 17) }));
+      completion_tokens: 0, total_tokens: 9_000, created_at: isoMicros(FIRST_US + day * 86_400_000_000 + 3_600_000_000 * (day % 24) + 17) }));
     const nulls = [6, 7].map((day) => ({ ...rows(1, 1, 1)[0]!, user_id: null, prompt_tokens: 300_000, completion_tokens: 0,
       total_tokens: 300_000, created_at: isoMicros(FIRST_US + day * 86_400_000_000 + 3_600_000_000 * 20) }));
     const tied = ["tie-2", "tie-1"].map((user) => ({ ...rows(1, 1, 1)[0]!, user_id: user, prompt_tokens: 120_000, completion_tokens: 0,
@@ -165,6 +165,11 @@ describe("the top N users and nodes", () => {
         where: (sql) => sql`created_at >= '2026-03-04T23:47:43Z' AND created_at < '2026-04-02T14:11:09.5Z'` },
       { zone: "UTC", start: "2026-03-11T00:00:00", end: "2026-03-16T00:00:00",
         where: (sql) => sql`created_at >= '2026-03-11T00:00:00Z' AND created_at < '2026-03-16T00:00:00Z'` },
+      // No whole UTC day: covered by hours (across a UTC midnight; then within one hour).
+      { zone: "America/New_York", start: "2026-03-20T13:13:13.5", end: "2026-03-21T09:47:01",
+        where: (sql) => sql`created_at >= '2026-03-20T17:13:13.5Z' AND created_at < '2026-03-21T13:47:01Z'` },
+      { zone: "UTC", start: "2026-03-20T10:02:03", end: "2026-03-20T10:58:00",
+        where: (sql) => sql`created_at >= '2026-03-20T10:02:03Z' AND created_at < '2026-03-20T10:58:00Z'` },
     ];
     let proven = 0;
     for (const c of cases) {
