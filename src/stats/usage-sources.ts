@@ -240,18 +240,28 @@ export function fromUsageBuckets(
  *
  * The range is covered by UTC day buckets: the whole days inside it, and the
  * day holding each partial end (a superset of the hours, five minutes and raw
- * rows the range takes from that day). A bucket's head is its `depth` keys
- * with the most tokens, read in index order from its compacted rows (one per
- * key), plus every key with partial sums appended since (compacted = false);
- * all of them are candidates. Tokens are never negative, so a key outside a
- * covering bucket's head has at most the head's last value in the part of
- * that day the range takes, and a key that is no candidate at all has at most
- * `bound` = Σ over covering buckets of that last value (0 for a bucket whose
- * head holds all its keys). The candidates are summed exactly over the planned
- * spans and edges. The answer is proven when the `limit`-th candidate has more
- * than `bound` tokens: then no other key can rank above it or tie with it. The
- * caller checks this and otherwise sums every key (traffic concentrated on
- * some keys, as real traffic is, proves it at once; evenly spread may not).
+ * rows the range takes from that day); or, when it holds no whole day, by its
+ * whole hours and the hour holding each partial end. A bucket's head is its
+ * `depth` keys with the most tokens, read in index order from its compacted
+ * rows (one per key), plus every key with partial sums appended since
+ * (compacted = false); all of them are candidates. Tokens are never negative,
+ * so a key outside a covering bucket's head has at most the head's last value
+ * in the part of that bucket the range takes, and a key that is no candidate
+ * at all has at most `bound` = Σ over covering buckets of that last value (0
+ * for a bucket whose head holds all its keys).
+ *
+ * Candidates are summed exactly (over the planned spans and edges) only while
+ * they can still rank: each has a lower bound (its rows read in whole
+ * buckets) and an upper bound (`bound`, its own rows in place of the last
+ * value where it is in the head); one whose upper bound is below the
+ * `limit`-th lower bound is dropped, the `limit` with the highest upper bounds
+ * are summed first, and of the rest only those whose upper bound reaches the
+ * `limit`-th of those totals. A dropped key has fewer tokens than `limit`
+ * others, so the top `limit` returned are the candidates' own. The answer is
+ * proven when the `limit`-th has more than `bound` tokens: then no other key
+ * can rank above it or tie with it. The caller checks this and otherwise sums
+ * every key (traffic concentrated on some keys, as real traffic is, proves it
+ * at once; evenly spread may not).
  */
 export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", column: string, limit: number, depth: number): Fragment {
   const rawKey = dimension === "user" ? sql`user_id` : sql`(metadata->>'node_name')`;
@@ -333,7 +343,7 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       -- The limit contenders that may have the most: summed first, so their limit-th total prunes the rest.
       SELECT key_is_null, key FROM contenders ORDER BY high DESC LIMIT ${limit}::int
     ),
-    seeded AS MATERIALIZED (${exactTotals(sql, range, dimension, "seeds")}),
+    seeded AS MATERIALIZED (${exactTotals(sql, dimension, "seeds")}),
     reach AS MATERIALIZED (
       SELECT total_tokens FROM seeded ORDER BY total_tokens DESC OFFSET ${limit - 1}::int LIMIT 1
     ),
@@ -348,14 +358,14 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
     FROM (
       SELECT * FROM seeded
       UNION ALL
-      ${exactTotals(sql, range, dimension, "others")}
+      ${exactTotals(sql, dimension, "others")}
     ) AS totals
     ORDER BY total_tokens DESC, (CASE WHEN key_is_null THEN NULL ELSE key END) COLLATE "C" ASC NULLS LAST
     LIMIT ${limit}::int`;
 }
 
 /** Each key of the CTE `keys` (key_is_null, key) with its summedTotalsColumns over the plan's spans and the CTE `edges`; keys without calls left out. */
-function exactTotals(sql: Sql, range: DateRange, dimension: "user" | "node", keys: "seeds" | "others"): Fragment {
+function exactTotals(sql: Sql, dimension: "user" | "node", keys: "seeds" | "others"): Fragment {
   return sql`
     SELECT key_is_null, key, ${summedTotalsColumns(sql)}
     FROM (
