@@ -3,7 +3,8 @@
 // the heads cannot prove the answer. Both paths must equal a plain aggregation
 // with LIMIT: here on heavy-tailed users (the heads prove it), evenly spread
 // ones (they may not), ties at the N-th place, and partial sums appended after
-// a compaction (read beside the compacted heads).
+// a compaction (read beside the compacted heads); and at shallow depths, where
+// the bounds that prune candidates are tight, every answer the heads prove.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
