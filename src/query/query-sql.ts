@@ -54,12 +54,15 @@ export async function runStatsQuery<T>(sql: Sql, range: DateRange, query: (sql: 
  * tens of ms (10M rows: ~20–60 ms; by-day ~0.5–1 s) compiling queries that run
  * in a few ms. On our own pool (or any
  * client that can begin a transaction) it is `SET LOCAL` in a transaction of
- * its own; a caller's transaction (`options.db` from `sql.begin`) is left as it is.
+ * its own, pipelined with the query; a caller's transaction (`options.db` from
+ * `sql.begin`) is left as it is.
  */
 export async function withJitOff<T>(sql: Sql, query: (sql: Sql) => Promise<T>): Promise<T> {
   if (typeof (sql as Partial<Sql>).begin !== "function") return query(sql);
   return (await sql.begin(async (tx) => {
-    await tx`SET LOCAL jit = off`;
-    return query(tx as unknown as Sql);
+    // Not awaited on its own: the SET goes out with the query's first statement, in one round trip.
+    // Postgres runs them in order, so the setting is in force when that statement is planned.
+    const [, result] = await Promise.all([tx`SET LOCAL jit = off`.execute(), query(tx as unknown as Sql)]);
+    return result;
   })) as T;
 }

@@ -1,16 +1,17 @@
 // Calls, tokens and cost per hour or day of a range, in the caller's time zone,
 // every bucket present (empty ones as zeros), optionally one series per model,
 // user or node: what a chart over time needs.
+import type { PendingQuery, Row, Sql } from "postgres";
 import { InvalidInputError } from "../errors/invalid-input-error.js";
-import type { DateInput } from "../query/date-range.js";
+import type { DateInput, DateRange } from "../query/date-range.js";
 import { parseDateRange } from "../query/date-range.js";
 import { statsSql } from "../query/query-connection.js";
 import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
-import { parseStatsFilter } from "./stats-filter.js";
+import { parseStatsFilter, type FilterTerm } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
-import { bucketLabelOf, bucketListQuery, type BucketUnit } from "./time-buckets.js";
+import { bucketKeysQuery, bucketLabelOf, type BucketUnit } from "./time-buckets.js";
 import { fromUsageBuckets } from "./usage-sources.js";
 
 /** The most buckets one call returns per series: 41 days of hours, 2.7 years of days. */
@@ -22,6 +23,8 @@ const UNITS: readonly BucketUnit[] = ["hour", "day"];
 const GROUPS: readonly OverTimeGroupBy[] = ["model", "user", "node"];
 /** The entry field each groupBy adds. */
 const KEY_FIELD = { model: "model", user: "user_id", node: "node_name" } as const;
+
+type Fragment = PendingQuery<Row[]>;
 
 interface Bucket {
   bucket_start: string;
@@ -66,70 +69,102 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const terms = parseStatsFilter(options.filter);
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
-  const zone = range.timeZone;
-  const { buckets, cells } = await runStatsQuery(sql, range, async (q) => {
-    const lo = boundInstant(q, range.from!, zone);
-    const hi = boundInstant(q, range.to!, zone);
-    const listed = await q`${bucketListQuery(q, unit, zone, lo, hi, MAX_BUCKETS)}`;
-    if (listed.length > MAX_BUCKETS) {
-      const approximate = Math.round(toNumber(listed[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
-      throw new InvalidInputError(
-        "options.bucket",
-        `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
-          `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
-      );
-    }
-    const keyColumn = field ? q`${q(field)},` : q``;
-    const cellsQuery = fromUsageBuckets(
-      q,
-      range,
-      unit,
-      groupBy ?? null,
-      q`k_local, k_off, ${keyColumn}
-        sum(calls)::int8 AS total_calls,
-        sum(successful_calls)::int8 AS successful_calls,
-        sum(prompt_tokens)::int8 AS total_prompt_tokens,
-        sum(completion_tokens)::int8 AS total_completion_tokens,
-        sum(total_tokens)::int8 AS total_tokens,
-        ${costColumn(q)},
-        sum(unpriced_calls)::int8 AS unpriced_calls,
-        ${averageColumn(q, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
-        ${averageColumn(q, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`,
-      // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
-      q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
-      terms,
+  const query = (cutOnlyNearEdges: boolean) =>
+    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, cutOnlyNearEdges }));
+  let rows = await query(true);
+  // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
+  // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
+  if (toNumber(rows[0]?.odd_hours) === 1 && toNumber(rows[0]?.listed_count) <= MAX_BUCKETS) rows = await query(false);
+  const listedCount = toNumber(rows[0]?.listed_count);
+  if (listedCount > MAX_BUCKETS) {
+    const approximate = Math.round(toNumber(rows[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
+    throw new InvalidInputError(
+      "options.bucket",
+      `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
+        `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
     );
-    // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
-    const series = field
-      ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)`
-      : q`1`;
-    const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
-    const found = await q`
-      SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at, ranked.*
-      FROM (
-        SELECT *, ${series} AS series
-        FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
-      ) AS ranked
-      CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
-      ${limit === undefined ? q`` : q`WHERE ranked.series <= ${limit}::int8`}`;
-    return { buckets: listed, cells: found };
-  });
-  const listed = buckets.map((row) => ({ bucket_start: row.bucket_start as string, at: toNumber(row.at) }));
-  return fillSeries(listed, cells, field);
+  }
+  const listed = new Map<string, Bucket>();
+  for (const row of rows) {
+    const name = row.bucket_start as string;
+    if (!listed.has(name)) listed.set(name, { bucket_start: name, at: toNumber(row.at) });
+  }
+  return fillSeries([...listed.values()], rows.filter((row) => row.series !== null && row.series !== undefined), field);
+}
+
+interface OverTimeQuery {
+  range: DateRange;
+  unit: BucketUnit;
+  groupBy: OverTimeGroupBy | undefined;
+  field: KeyField | undefined;
+  terms: FilterTerm[];
+  limit: number | undefined;
+  /** Sum the cells only when the range has no odd hours, planning cut five-minute buckets near its ends only. */
+  cutOnlyNearEdges: boolean;
 }
 
 /**
- * Lays the non-empty cells out on every bucket × every series, zeros where a
- * series had no calls; refuses more than MAX_ENTRIES entries.
+ * One statement: the bucket list, and the cells only when the list is within
+ * the cap (a one-time filter, so a refused range sums nothing) and, with
+ * `cutOnlyNearEdges`, the range has no odd hours. Each bucket is labelled
+ * once; a bucket without cells is one row with null figures. Every cell's
+ * bucket is listed; should a zone's odd history hide one from the list, the
+ * union still gives its rows a bucket.
+ */
+function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, cutOnlyNearEdges }: OverTimeQuery): Fragment {
+  const zone = range.timeZone;
+  const keyColumn = field ? q`${q(field)},` : q``;
+  const cellsQuery = fromUsageBuckets(
+    q,
+    range,
+    unit,
+    groupBy ?? null,
+    q`k_local, k_off, ${keyColumn}
+      sum(calls)::int8 AS total_calls,
+      sum(successful_calls)::int8 AS successful_calls,
+      sum(prompt_tokens)::int8 AS total_prompt_tokens,
+      sum(completion_tokens)::int8 AS total_completion_tokens,
+      sum(total_tokens)::int8 AS total_tokens,
+      ${costColumn(q)},
+      sum(unpriced_calls)::int8 AS unpriced_calls,
+      ${averageColumn(q, "latency_ms_sum", "latency_calls", "avg_latency_ms")},
+      ${averageColumn(q, "ttft_ms_sum", "ttft_calls", "avg_time_to_first_token_ms")}`,
+    // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
+    q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
+    terms,
+    { cutOnlyNearEdges },
+  );
+  // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
+  const series = field ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
+  const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+  const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
+  return q`
+    WITH listed AS MATERIALIZED (
+      ${bucketKeysQuery(q, unit, zone, boundInstant(q, range.from!, zone), boundInstant(q, range.to!, zone), MAX_BUCKETS)}
+    ),
+    cells AS MATERIALIZED (
+      SELECT * FROM (
+        SELECT *, ${series} AS series
+        FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
+      ) AS ranked
+      WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
+        ${limit === undefined ? q`` : q`AND ranked.series <= ${limit}::int8`}
+    ),
+    buckets AS (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells)
+    SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at,
+      (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
+      (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours, cells.*
+    FROM buckets
+    CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
+    LEFT JOIN cells ON cells.k_local = buckets.k_local AND cells.k_off = buckets.k_off`;
+}
+
+/**
+ * Lays the non-empty cells out on every bucket (each cell's among them) × every
+ * series, zeros where a series had no calls; refuses more than MAX_ENTRIES entries.
  */
 function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[], field: KeyField | undefined): OverTimeStats[] {
-  const buckets = new Map(listed.map((bucket) => [bucket.bucket_start, bucket]));
-  // Every cell's bucket is listed; should a zone's odd history hide one from the list, its rows still count.
-  for (const cell of cells) {
-    const name = cell.bucket_start as string;
-    if (!buckets.has(name)) buckets.set(name, { bucket_start: name, at: toNumber(cell.at) });
-  }
-  const ordered = [...buckets.values()].sort((a, b) => a.at - b.at);
+  const ordered = [...listed].sort((a, b) => a.at - b.at);
   const keys: unknown[] = [];
   for (const cell of cells) {
     const rank = toNumber(cell.series);

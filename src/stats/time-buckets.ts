@@ -16,13 +16,6 @@ export type BucketUnit = "hour" | "day";
 /** The longest a bucket can be, for bounding how far the bucket list is generated. */
 const LONGEST = { hour: "1 hour", day: "26 hours" } as const;
 
-/**
- * How densely the bucket list samples a range. Every hour bucket of a zone whose
- * offsets and transitions fall on quarter hours (all zones since the 1970s) holds
- * a quarter-hour mark, every day bucket an hour mark.
- */
-const SAMPLE_STEP = { hour: "15 minutes", day: "1 hour" } as const;
-
 /** `SELECT k_local, k_off` of the bucket holding instant `x`, for a LATERAL join. */
 export function bucketKeyOf(sql: Sql, unit: BucketUnit, zone: string, instant: Fragment): Fragment {
   const x = sql`(${instant})`;
@@ -80,27 +73,58 @@ export function bucketLabelOf(sql: Sql, unit: BucketUnit, zone: string): Fragmen
 }
 
 /**
- * Every bucket [lo, hi) touches, in order: rows of (bucket_start, at: epoch seconds, range_seconds),
- * at most `cap` + 1 of them (more means the range holds more than `cap`), found
- * by keying `lo` and every sample mark after it. The first bucket is named by
- * its own start even when the range begins inside it.
+ * The key (k_local, k_off) of every bucket [lo, hi) touches, in order, plus
+ * range_seconds (hi − lo) and odd_hours (whether an hour of the range changes
+ * offset inside it or has an offset off whole five minutes: the only hours
+ * fromUsageBuckets may cut five-minute buckets in, away from the range's
+ * edges): at most `cap` + 1 rows (more means the range holds more than `cap`).
+ *
+ * Read per UTC hour of the range. An hour whose offset holds through it (its
+ * first and last microsecond have the same offset: all but the hours a DST
+ * switch falls in, as fromUsageBuckets assumes too) maps its part of the range
+ * onto one span of local clock time under an hour long, so the buckets it
+ * touches are those of that part's first and last microsecond, keyed by
+ * arithmetic: two time zone lookups per hour, whatever the bucket. An hour
+ * whose offset changes is sampled at its part's start and each quarter-hour
+ * mark inside it, keyed by the zone: every bucket of a zone whose offsets and
+ * transitions fall on quarter hours (all zones since the 1970s) holds one.
  */
-export function bucketListQuery(sql: Sql, unit: BucketUnit, zone: string, lo: Fragment, hi: Fragment, cap: number): Fragment {
-  const step = SAMPLE_STEP[unit];
+export function bucketKeysQuery(sql: Sql, unit: BucketUnit, zone: string, lo: Fragment, hi: Fragment, cap: number): Fragment {
   // Far enough for cap + 1 buckets whatever their length; a longer range is refused anyway.
   const reach = sql`(${cap + 2}::int * ${LONGEST[unit]}::text::interval)`;
+  const steadyOffset = unit === "hour" ? sql`extract(epoch FROM offset_at_start)::int` : sql`0`;
   return sql`
     WITH bounds AS MATERIALIZED (SELECT ${lo} AS lo, ${hi} AS hi),
-    samples AS (
-      SELECT lo AS x FROM bounds WHERE lo < hi
-      UNION ALL
-      SELECT x FROM bounds
-      CROSS JOIN LATERAL generate_series(date_trunc('hour', lo, 'UTC'), least(hi, lo + ${reach}), ${step}::text::interval) AS x
-      WHERE x > lo AND x < hi
+    hours AS (
+      SELECT b, greatest(b, lo) AS part_lo, least(b + interval '1 hour', hi) AS part_hi, local_start,
+        local_start - utc_start AS offset_at_start,
+        local_start - utc_start = local_last - (utc_start + interval '59:59.999999') AS steady
+      FROM bounds
+      CROSS JOIN LATERAL generate_series(date_trunc('hour', lo, 'UTC'), least(hi, lo + ${reach}) - interval '1 microsecond', interval '1 hour') AS b
+      CROSS JOIN LATERAL (
+        SELECT b AT TIME ZONE ${zone} AS local_start, (b + interval '59:59.999999') AT TIME ZONE ${zone} AS local_last, b AT TIME ZONE 'UTC' AS utc_start
+      ) AS clock
+      WHERE lo < hi
     ),
-    keys AS (SELECT DISTINCT k.k_local, k.k_off FROM samples CROSS JOIN LATERAL (${bucketKeyOf(sql, unit, zone, sql`samples.x`)}) AS k)
-    SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at, extract(epoch FROM (SELECT hi - lo FROM bounds))::float8 AS range_seconds
-    FROM keys CROSS JOIN LATERAL (${bucketLabelOf(sql, unit, zone)}) AS label
-    ORDER BY label.bucket_at
+    keys AS (
+      SELECT date_trunc(${unit}, local_start + (part_lo - b)) AS k_local, ${steadyOffset} AS k_off FROM hours WHERE steady
+      UNION ALL
+      SELECT date_trunc(${unit}, local_start + (part_hi - interval '1 microsecond' - b)), ${steadyOffset} FROM hours WHERE steady
+      UNION ALL
+      SELECT k.k_local, k.k_off
+      FROM hours
+      CROSS JOIN LATERAL (
+        SELECT part_lo AS x
+        UNION ALL
+        SELECT x FROM generate_series(b + interval '15 minutes', b + interval '45 minutes', interval '15 minutes') AS x WHERE x > part_lo AND x < part_hi
+      ) AS samples
+      CROSS JOIN LATERAL (${bucketKeyOf(sql, unit, zone, sql`samples.x`)}) AS k
+      WHERE NOT steady
+    )
+    SELECT k_local, k_off, extract(epoch FROM (SELECT hi - lo FROM bounds))::float8 AS range_seconds,
+      (SELECT coalesce(bool_or(NOT steady OR extract(epoch FROM offset_at_start)::int % 300 <> 0), false) FROM hours) AS odd_hours
+    FROM keys
+    GROUP BY k_local, k_off
+    ORDER BY k_local - make_interval(secs => k_off)
     LIMIT ${cap + 1}::int`;
 }

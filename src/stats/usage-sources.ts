@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type RollupDimension } from "./range-plan.js";
+import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type RollupDimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
@@ -86,6 +86,17 @@ export function fromUsageParts(
     ${rest}`;
 }
 
+export interface BucketSourceOptions {
+  /**
+   * The caller knows that no hour of the range changes offset inside it or
+   * has an offset off whole five minutes (bucketKeysQuery's odd_hours is
+   * false), so a cut five-minute bucket can only lie near the range's ends:
+   * its raw rows are then planned against the partitions there, not the whole
+   * range's (~2 ms of planning over a month of daily partitions). Default false.
+   */
+  cutOnlyNearEdges?: boolean;
+}
+
 /**
  * `WITH plan AS (…), hours AS (…), fives AS (…)`, then a query over
  * `usage_buckets`: rows with the bucket key (k_local, k_off; see
@@ -112,6 +123,7 @@ export function fromUsageBuckets(
   select: Fragment,
   rest: Fragment,
   terms: FilterTerm[] = [],
+  { cutOnlyNearEdges = false }: BucketSourceOptions = {},
 ): Fragment {
   const zone = range.timeZone;
   const utcDays = unit === "day" && zone === "UTC";
@@ -143,21 +155,29 @@ export function fromUsageBuckets(
   return sql`
     WITH ${rangePlanCte(sql, range, { days: utcDays, bounded: true })},
     hours AS MATERIALIZED (
-      SELECT b, first_key.k_local, first_key.k_off,
-        first_key.k_local = last_key.k_local AND first_key.k_off = last_key.k_off AS whole,
+      SELECT b, date_trunc(${unit}, local_start) AS k_local, ${unit === "hour" ? sql`extract(epoch FROM offset_at_start)::int` : sql`0`} AS k_off,
+        -- Whether the hour lies in one bucket: its first and last microsecond have the same key (bucketKeyOf's).
+        date_trunc(${unit}, local_start) = date_trunc(${unit}, local_last) ${unit === "hour" ? sql`AND offset_at_start = offset_at_last` : sql``} AS whole,
         -- The zone's offset through the hour, when it does not change within it (else null).
-        CASE WHEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC')
-                = ((b + interval '59:59.999999') AT TIME ZONE ${zone}) - ((b + interval '59:59.999999') AT TIME ZONE 'UTC')
-          THEN (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC') END AS offset_through,
+        CASE WHEN offset_at_start = offset_at_last THEN offset_at_start END AS offset_through,
         -- Whether that offset is whole five minutes (every zone since the 1970s; not the odd historical LMT).
-        extract(epoch FROM (b AT TIME ZONE ${zone}) - (b AT TIME ZONE 'UTC'))::int % 300 = 0 AS on_five_minutes
+        extract(epoch FROM offset_at_start)::int % 300 = 0 AS on_five_minutes,
+        -- For an hour cut at one boundary while its offset holds: the later bucket's k_local, and the
+        -- instant it starts (local time runs with UTC there; under an hour, so no day arithmetic).
+        date_trunc(${unit}, local_last) AS last_k_local,
+        b + (date_trunc(${unit}, local_last) - local_start) AS split_at
       FROM (
         SELECT generate_series(h_lo, d_lo - interval '1 hour', interval '1 hour') AS b FROM plan
         UNION ALL
         SELECT generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
       ) AS planned_hours
-      CROSS JOIN LATERAL (${key(sql`b`)}) AS first_key
-      CROSS JOIN LATERAL (${key(sql`b + interval '59:59.999999'`)}) AS last_key
+      -- Two time zone lookups per hour, the rest arithmetic: UTC wall-clock time is the instant itself.
+      CROSS JOIN LATERAL (
+        SELECT b AT TIME ZONE ${zone} AS local_start, (b + interval '59:59.999999') AT TIME ZONE ${zone} AS local_last, b AT TIME ZONE 'UTC' AS utc_start
+      ) AS clock
+      CROSS JOIN LATERAL (
+        SELECT local_start - utc_start AS offset_at_start, local_last - (utc_start + interval '59:59.999999') AS offset_at_last
+      ) AS offsets
     ),
     fives AS MATERIALIZED (
       SELECT f, first_key.k_local, first_key.k_off,
@@ -199,17 +219,15 @@ export function fromUsageBuckets(
       WHERE fives.whole
       UNION ALL
       -- A cut hour whose offset holds throughout and is whole five minutes: local boundaries fall on
-      -- five-minute marks, so each of its five-minute rows lies wholly in one bucket, keyed by
-      -- arithmetic from the row's own start (no list of five-minute buckets to generate and join).
-      SELECT keyed.k_local, keyed.k_off, ${rollupGroup} ${summedColumns}
+      -- five-minute marks, so each of its five-minute rows lies wholly in one bucket: the hour's first
+      -- before its one boundary (split_at), its last from there (no list of five-minute buckets to
+      -- generate and join, no time arithmetic per row).
+      SELECT CASE WHEN r.bucket < hours.split_at THEN hours.k_local ELSE hours.last_k_local END, hours.k_off,
+        ${rollupGroup} ${summedColumns}
       FROM llm_tracker_usage_rollup AS r
       -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
       JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
         AND NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes
-      CROSS JOIN LATERAL (
-        SELECT date_trunc(${unit}, (r.bucket AT TIME ZONE 'UTC') + hours.offset_through) AS k_local,
-          ${unit === "hour" ? sql`extract(epoch FROM hours.offset_through)::int` : sql`0`} AS k_off
-      ) AS keyed
       -- One index range scan from the first such hour to the end of the last, hashed against them.
       WHERE r.grain = 'five_minutes' AND r.dimension = ${source.dimension} ${where}
         AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes)
@@ -220,7 +238,8 @@ export function fromUsageBuckets(
         -- OFFSET 0 keeps this a per-bucket index range scan; as a plain join the
         -- planner, blind to how few buckets are cut, may scan the whole table.
         SELECT * FROM llm_tracker_usage
-        WHERE created_at >= fives.f AND created_at < fives.f + interval '5 minutes' ${matching} ${withinRange(sql, range)} OFFSET 0
+        WHERE created_at >= fives.f AND created_at < fives.f + interval '5 minutes' ${matching}
+          ${cutOnlyNearEdges ? nearEdges(sql, range) : withinRange(sql, range)} OFFSET 0
       ) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
       WHERE NOT fives.whole

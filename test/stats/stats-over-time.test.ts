@@ -229,6 +229,47 @@ describe("getStatsOverTime", () => {
     await expectExact(db, cases);
   });
 
+  it("equals the plain aggregation across a DST switch in the middle of a UTC hour (Adelaide, April 5)", async () => {
+    // Adelaide falls back from +10:30 to +09:30 at 16:30 UTC: that hour changes offset midway.
+    const cases: Case[] = (["hour", "day"] as const).flatMap((bucket) => [
+      { start: "2026-04-02T09:41:17.25", end: "2026-04-07T20:03:44", options: { db, bucket, timeZone: "Australia/Adelaide" } },
+      { start: "2026-04-04T16:29:59Z", end: "2026-04-04T18:30:00.5Z", options: { db, bucket, timeZone: "Australia/Adelaide", groupBy: "user" } },
+    ]);
+    await expectExact(db, cases);
+  });
+
+  it("equals the plain aggregation where an offset in seconds cuts five-minute buckets (Monrovia until its 1972 switch)", async () => {
+    // Until 1972-01-07 00:44:30Z Monrovia kept -0:44:30: its hours begin at :44:30 UTC, inside a
+    // five-minute bucket, so those buckets are read from the raw rows, and the hour of the switch
+    // changes offset midway. Rows spread over four days, a third within a microsecond of :44:30.
+    // (The reference walks minutes from the start's local minute, here at :30 seconds UTC: each range
+    // takes at least 30 s of its last bucket, or the walk would not list it.)
+    const from = Date.UTC(1972, 0, 5) * 1000;
+    const rows = seedRows(rand, 600).map((row) => {
+      let us = from + Math.floor(rand() * 4 * DAY_US);
+      if (rand() < 0.33) us = us - (us % 3_600_000_000) + 2_670_000_000 + [-1, 0, 1][Math.floor(rand() * 3)]!;
+      return { ...row, created_at: isoMicros(us) };
+    });
+    await db`INSERT INTO llm_tracker_usage ${db(rows)}`;
+    // Days only before the switch: after it, the walk's :30 seconds would name a day by 00:00:30.
+    const timeZone = "Africa/Monrovia";
+    const cases: Case[] = [
+      { start: "1972-01-05T03:17:43.5", end: "1972-01-08T21:02:11", options: { db, bucket: "hour", timeZone } },
+      { start: "1972-01-06T00:00:00Z", end: "1972-01-07T12:00:31.000001Z", options: { db, bucket: "hour", timeZone, groupBy: "model" } },
+      { start: "1972-01-05T03:17:43.5", end: "1972-01-06T21:02:11", options: { db, bucket: "day", timeZone } },
+      { start: "1972-01-05T00:00:00Z", end: "1972-01-06T23:44:59.999999Z", options: { db, bucket: "day", timeZone, groupBy: "model" } },
+    ];
+    for (const c of cases) {
+      // The reference names buckets with to_char's TZH:TZM, which drops the offset's seconds;
+      // getStatsOverTime writes them (-00:44:30), as documented.
+      const result = (await getStatsOverTime(c.start, c.end, c.options)).map((entry) => ({
+        ...entry,
+        bucket_start: entry.bucket_start.replace(/-00:44:30$/, "-00:44"),
+      }));
+      expect(result, JSON.stringify({ start: c.start, end: c.end, bucket: c.options.bucket, groupBy: c.options.groupBy })).toEqual(await reference(db, c));
+    }
+  });
+
   it("stays exact after rows are moved, re-keyed and deleted, and after compaction", async () => {
     await db`UPDATE llm_tracker_usage SET created_at = created_at + interval '3 hours 17 minutes', model = 'moved' WHERE user_id = 'u2'`;
     await db`DELETE FROM llm_tracker_usage WHERE user_id = 'u3'`;
