@@ -283,35 +283,54 @@ function cutHoursOneByOne(sql: Sql, dimension: RollupDimension, where: Fragment)
  *
  * The range is covered by UTC day buckets: the whole days inside it, and the
  * day holding each partial end (a superset of the hours, five minutes and raw
- * rows the range takes from that day). A bucket's head is its `depth` keys
- * with the most tokens, read in index order from its compacted rows (one per
- * key), plus every key with partial sums appended since (compacted = false);
- * all of them are candidates. Tokens are never negative, so a key outside a
- * covering bucket's head has at most the head's last value in the part of
- * that day the range takes, and a key that is no candidate at all has at most
- * `bound` = Σ over covering buckets of that last value (0 for a bucket whose
- * head holds all its keys). The candidates are summed exactly over the planned
- * spans and edges. The answer is proven when the `limit`-th candidate has more
- * than `bound` tokens: then no other key can rank above it or tie with it. The
- * caller checks this and otherwise sums every key (traffic concentrated on
- * some keys, as real traffic is, proves it at once; evenly spread may not).
+ * rows the range takes from that day); or, when it holds no whole day, by its
+ * whole hours and the hour holding each partial end. A bucket's head is its
+ * `depth` keys with the most tokens, read in index order from its compacted
+ * rows (one per key), plus every key with partial sums appended since
+ * (compacted = false); all of them are candidates. Tokens are never negative,
+ * so a key outside a covering bucket's head has at most the head's last value
+ * in the part of that bucket the range takes, and a key that is no candidate
+ * at all has at most `bound` = Σ over covering buckets of that last value (0
+ * for a bucket whose head holds all its keys).
+ *
+ * Candidates are summed exactly (over the planned spans and edges) only while
+ * they can still rank: each has a lower bound (its rows read in whole
+ * buckets) and an upper bound (`bound`, its own rows in place of the last
+ * value where it is in the head); one whose upper bound is below the
+ * `limit`-th lower bound is dropped, the `limit` with the highest upper bounds
+ * are summed first, and of the rest only those whose upper bound reaches the
+ * `limit`-th of those totals. A dropped key has fewer tokens than `limit`
+ * others, so the top `limit` returned are the candidates' own. The answer is
+ * proven when the `limit`-th has more than `bound` tokens: then no other key
+ * can rank above it or tie with it. The caller checks this and otherwise sums
+ * every key (traffic concentrated on some keys, as real traffic is, proves it
+ * at once; evenly spread may not).
  */
 export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", column: string, limit: number, depth: number): Fragment {
   const rawKey = dimension === "user" ? sql`user_id` : sql`(metadata->>'node_name')`;
   return sql`
     WITH ${rangePlanCte(sql, range, { bounded: true })},
     covering AS MATERIALIZED (
-      SELECT generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket FROM plan
+      -- With whole days in the range: those (whole) and the day holding each partial end. Without (a range
+      -- like the last 24 hours): its whole hours and the hour holding each partial end, so that a key's
+      -- head rows bound it from below too (a lower bound counts only whole buckets).
+      SELECT 'day' AS grain, generate_series(d_lo, d_hi - interval '24 hours', interval '24 hours') AS bucket, true AS whole FROM plan
       UNION
-      SELECT date_trunc('day', lo, 'UTC') FROM plan WHERE lo < d_lo
+      SELECT 'day', date_trunc('day', lo, 'UTC'), false FROM plan WHERE lo < d_lo AND d_lo < d_hi
       UNION
-      SELECT date_trunc('day', hi - interval '1 microsecond', 'UTC') FROM plan WHERE d_hi < hi
+      SELECT 'day', date_trunc('day', hi - interval '1 microsecond', 'UTC'), false FROM plan WHERE d_hi < hi AND d_lo < d_hi
+      UNION
+      SELECT 'hour', generate_series(h_lo, h_hi - interval '1 hour', interval '1 hour'), true FROM plan WHERE d_lo = d_hi
+      UNION
+      SELECT 'hour', date_trunc('hour', lo, 'UTC'), false FROM plan WHERE lo < h_lo AND d_lo = d_hi
+      UNION
+      SELECT 'hour', date_trunc('hour', hi - interval '1 microsecond', 'UTC'), false FROM plan WHERE h_hi < hi AND d_lo = d_hi
     ),
     heads AS MATERIALIZED (
-      SELECT covering.bucket, head.key_is_null, head.key, head.total_tokens
+      SELECT covering.grain, covering.bucket, covering.whole, head.key_is_null, head.key, head.total_tokens
       FROM covering CROSS JOIN LATERAL (
         SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
-        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
+        WHERE grain = covering.grain AND dimension = ${dimension} AND bucket = covering.bucket AND compacted
         ORDER BY total_tokens DESC NULLS LAST
         LIMIT ${depth}::int
       ) AS head
@@ -325,31 +344,85 @@ export function topKeys(sql: Sql, range: DateRange, dimension: "user" | "node", 
       FROM (${rawEdges(sql, range, sql`${rawKey} AS grouped, ${rawSummed(sql)}`)}) AS edge_rows
       GROUP BY grouped
     ),
-    candidates AS MATERIALIZED (
-      SELECT key_is_null, key FROM heads
-      UNION
-      SELECT pending.key_is_null, pending.key
+    pending AS MATERIALIZED (
+      SELECT covering.grain, covering.bucket, covering.whole, pending.key_is_null, pending.key, pending.total_tokens
       FROM covering CROSS JOIN LATERAL (
-        SELECT key_is_null, key FROM llm_tracker_usage_rollup
-        WHERE grain = 'day' AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
+        SELECT key_is_null, key, total_tokens FROM llm_tracker_usage_rollup
+        WHERE grain = covering.grain AND dimension = ${dimension} AND bucket = covering.bucket AND NOT compacted
       ) AS pending
     ),
+    last_values AS MATERIALIZED (
+      -- What a key outside a bucket's head can have there: its last value, or 0 when the head holds every key.
+      SELECT grain, bucket, CASE WHEN count(*) = ${depth}::int THEN greatest(min(total_tokens), 0) ELSE 0 END AS last_value
+      FROM heads GROUP BY grain, bucket
+    ),
     bound AS MATERIALIZED (
-      SELECT coalesce(sum(greatest(last_value, 0)), 0)::int8 AS bound
-      FROM (SELECT min(total_tokens) AS last_value FROM heads GROUP BY bucket HAVING count(*) = ${depth}::int) AS last_values
+      SELECT coalesce(sum(last_value), 0)::int8 AS bound FROM last_values
+    ),
+    candidates AS MATERIALIZED (
+      -- Every key in a head or with pending rows. A bucket holds at most one compacted row per key
+      -- (drizzle/0008), so its head row plus its pending rows are all of its rows there.
+      -- low: its known rows in the buckets the range takes whole (its other rows are not negative);
+      -- high: in each covering bucket its known rows, plus the bucket's last value where it is not in the head
+      -- (bound, less the last value of each bucket whose head holds it).
+      SELECT key_is_null, key,
+        coalesce(sum(tokens) FILTER (WHERE whole), 0) AS low,
+        (SELECT bound FROM bound) + sum(tokens - replaced) AS high
+      FROM (
+        SELECT whole, key_is_null, key, total_tokens AS tokens, last_value AS replaced FROM heads JOIN last_values USING (grain, bucket)
+        UNION ALL
+        SELECT whole, key_is_null, key, total_tokens, 0 FROM pending
+      ) AS known_rows
+      GROUP BY key_is_null, key
+    ),
+    threshold AS MATERIALIZED (
+      -- At least limit candidates have this many tokens or more: a candidate that cannot reach it is not in the answer.
+      SELECT low FROM candidates ORDER BY low DESC OFFSET ${limit - 1}::int LIMIT 1
+    ),
+    contenders AS MATERIALIZED (
+      SELECT key_is_null, key, high FROM candidates WHERE high >= ALL (SELECT low FROM threshold)
+    ),
+    seeds AS MATERIALIZED (
+      -- The limit contenders that may have the most: summed first, so their limit-th total prunes the rest.
+      SELECT key_is_null, key FROM contenders ORDER BY high DESC LIMIT ${limit}::int
+    ),
+    seeded AS MATERIALIZED (${exactTotals(sql, dimension, "seeds")}),
+    reach AS MATERIALIZED (
+      SELECT total_tokens FROM seeded ORDER BY total_tokens DESC OFFSET ${limit - 1}::int LIMIT 1
+    ),
+    others AS MATERIALIZED (
+      SELECT key_is_null, key FROM contenders AS c
+      WHERE high >= ALL (SELECT total_tokens FROM reach)
+        AND NOT EXISTS (SELECT FROM seeds WHERE seeds.key_is_null = c.key_is_null AND seeds.key = c.key)
     )
-    SELECT CASE WHEN c.key_is_null THEN NULL ELSE c.key END AS ${sql(column)}, ${summedTotalsColumns(sql)},
+    SELECT CASE WHEN key_is_null THEN NULL ELSE key END AS ${sql(column)}, total_calls, total_prompt_tokens,
+      total_completion_tokens, total_tokens, total_cost_usd, avg_latency_ms, avg_time_to_first_token_ms,
       (SELECT bound FROM bound) AS bound
-    FROM candidates AS c
-    CROSS JOIN LATERAL (
-      ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = c.key_is_null AND key = c.key` })}
+    FROM (
+      SELECT * FROM seeded
       UNION ALL
-      SELECT ${sql(SUMMED)} FROM edges WHERE edges.key_is_null = c.key_is_null AND edges.key = c.key
-    ) AS parts
-    GROUP BY c.key_is_null, c.key
-    HAVING sum(calls) > 0
-    ORDER BY total_tokens DESC, (CASE WHEN c.key_is_null THEN NULL ELSE c.key END) COLLATE "C" ASC NULLS LAST
+      ${exactTotals(sql, dimension, "others")}
+    ) AS totals
+    ORDER BY total_tokens DESC, (CASE WHEN key_is_null THEN NULL ELSE key END) COLLATE "C" ASC NULLS LAST
     LIMIT ${limit}::int`;
+}
+
+/** Each key of the CTE `keys` (key_is_null, key) with its summedTotalsColumns over the plan's spans and the CTE `edges`; keys without calls left out. */
+function exactTotals(sql: Sql, dimension: "user" | "node", keys: "seeds" | "others"): Fragment {
+  return sql`
+    SELECT key_is_null, key, ${summedTotalsColumns(sql)}
+    FROM (
+      SELECT k.key_is_null, k.key, ${sql(SUMMED)}
+      FROM ${sql(keys)} AS k
+      CROSS JOIN LATERAL (
+        ${rollupSpans(sql, dimension, sql`${sql(SUMMED)}`, { where: sql`AND key_is_null = k.key_is_null AND key = k.key` })}
+      ) AS spans
+      UNION ALL
+      -- The edges by a hash join: a lookup per key would scan them all each time.
+      SELECT key_is_null, key, ${sql(SUMMED)} FROM edges JOIN ${sql(keys)} USING (key_is_null, key)
+    ) AS parts
+    GROUP BY key_is_null, key
+    HAVING sum(calls) > 0`;
 }
 
 /** Calls, token sums, cost and average latencies over usage_parts, as toTokenTotals() reads them. */

@@ -3,7 +3,8 @@
 // the heads cannot prove the answer. Both paths must equal a plain aggregation
 // with LIMIT: here on heavy-tailed users (the heads prove it), evenly spread
 // ones (they may not), ties at the N-th place, and partial sums appended after
-// a compaction (read beside the compacted heads).
+// a compaction (read beside the compacted heads); and at shallow depths, where
+// the bounds that prune candidates are tight, every answer the heads prove.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
@@ -91,6 +92,17 @@ async function headsProve(start: string, end: string, zone: string, limit: numbe
   return last !== undefined && n(last.total_tokens) > n(last.bound);
 }
 
+/** The top `limit` keys topKeys finds at `depth`, as [key, total_tokens, total_calls], and whether its bound proves them. */
+async function headsAt(c: Case, dimension: "user" | "node", limit: number, depth: number) {
+  const column = dimension === "user" ? "user_id" : "node_name";
+  const found = await db`${topKeys(db, parseDateRange(c.start, c.end, c.zone), dimension, column, limit, depth)}`;
+  const last = found[limit - 1];
+  return {
+    proven: last !== undefined && n(last.total_tokens) > n(last.bound),
+    keys: found.slice(0, limit).map((row) => [row[column], n(row.total_tokens), n(row.total_calls)]),
+  };
+}
+
 beforeAll(async () => {
   database = await createTestDatabase();
   await runMigrations(database.url);
@@ -136,5 +148,45 @@ describe("the top N users and nodes", () => {
     await db`SELECT llm_tracker_usage_rollup_compact()`;
     await expectTopExact([tieCase], [1, 2]);
     await expectTopExact(randomCases(rand, 1), [3]);
+  });
+
+  it("prove only the plain aggregation's answer at any depth: keys pruned by their bounds, pending rows, a null key, ties", async () => {
+    // Appended after the last compaction (pending beside the heads): a user with a little on many days (and
+    // hours), who ranks only when those are summed; the null user with the most on two days; two users tied on one day.
+    const late = Array.from({ length: 30 }, (_, day) => ({ ...rows(1, 1, 1)[0]!, user_id: "late", prompt_tokens: 9_000,
+      completion_tokens: 0, total_tokens: 9_000, created_at: isoMicros(FIRST_US + day * 86_400_000_000 + 3_600_000_000 * (day % 24) + 17) }));
+    const nulls = [6, 7].map((day) => ({ ...rows(1, 1, 1)[0]!, user_id: null, prompt_tokens: 300_000, completion_tokens: 0,
+      total_tokens: 300_000, created_at: isoMicros(FIRST_US + day * 86_400_000_000 + 3_600_000_000 * 20) }));
+    const tied = ["tie-2", "tie-1"].map((user) => ({ ...rows(1, 1, 1)[0]!, user_id: user, prompt_tokens: 120_000, completion_tokens: 0,
+      total_tokens: 120_000, created_at: isoMicros(FIRST_US + 9 * 86_400_000_000 + 3_600_000_000 * 12) }));
+    await insert([...late, ...nulls, ...tied, ...rows(600, 2000, 4)]);
+    const cases: Case[] = [
+      ...randomCases(rand, 1),
+      { zone: "Asia/Kolkata", start: "2026-03-05T05:17:43", end: "2026-04-02T19:41:09.5",
+        where: (sql) => sql`created_at >= '2026-03-04T23:47:43Z' AND created_at < '2026-04-02T14:11:09.5Z'` },
+      { zone: "UTC", start: "2026-03-11T00:00:00", end: "2026-03-16T00:00:00",
+        where: (sql) => sql`created_at >= '2026-03-11T00:00:00Z' AND created_at < '2026-03-16T00:00:00Z'` },
+      // No whole UTC day: covered by hours (across a UTC midnight; then within one hour).
+      { zone: "America/New_York", start: "2026-03-20T13:13:13.5", end: "2026-03-21T09:47:01",
+        where: (sql) => sql`created_at >= '2026-03-20T17:13:13.5Z' AND created_at < '2026-03-21T13:47:01Z'` },
+      { zone: "UTC", start: "2026-03-20T10:02:03", end: "2026-03-20T10:58:00",
+        where: (sql) => sql`created_at >= '2026-03-20T10:02:03Z' AND created_at < '2026-03-20T10:58:00Z'` },
+    ];
+    let proven = 0;
+    for (const c of cases) {
+      for (const limit of [1, 2, 5]) {
+        const expected = (await referenceTop(c, "user_id", limit)).map((row) => [row.user_id, row.total_tokens, row.total_calls]);
+        for (const depth of [1, 2, 4, 8, 16]) {
+          const found = await headsAt(c, "user", limit, depth);
+          if (!found.proven) continue;
+          proven += 1;
+          expect(found.keys, JSON.stringify({ zone: c.zone, start: c.start, end: c.end, limit, depth })).toEqual(expected);
+        }
+      }
+      await expectTopExact([c], [1, 2, 5, 12]);
+    }
+    // The shallow depths fail on some ranges and prove others: both ways are taken.
+    expect(proven).toBeGreaterThan(10);
+    expect(proven).toBeLessThan(cases.length * 15);
   });
 });
