@@ -70,18 +70,34 @@ export async function timeDashboardApi(databaseUrl: string, ranges: readonly Sta
         return response.json();
       };
       for (const call of PAGE_CALLS) {
-        await get(call); // warm-up: plans, caches, the keep-alive socket
-        const api = await medianMs(runs, () => get(call));
-        const direct = await medianMs(runs, () => call.inProcess(range, connection));
-        if (!isDeepStrictEqual(api.result, JSON.parse(JSON.stringify(direct.result)))) {
+        // Warm-up: plans, caches, the keep-alive socket, the pool's connections (a fresh one pays its
+        // start-up and first statements once: a page open for a while has them warm).
+        for (let i = 0; i < 3; i += 1) await Promise.all([get(call), call.inProcess(range, connection)]);
+        // Interleaved, one of each per round, so both see the same state of the machine and the caches.
+        const apiTimes: number[] = [];
+        const directTimes: number[] = [];
+        let api: unknown;
+        let direct: unknown;
+        for (let i = 0; i < runs; i += 1) {
+          let start = performance.now();
+          api = await get(call);
+          apiTimes.push(performance.now() - start);
+          start = performance.now();
+          direct = await call.inProcess(range, connection);
+          directTimes.push(performance.now() - start);
+        }
+        if (!isDeepStrictEqual(api, JSON.parse(JSON.stringify(direct)))) {
           throw new Error(`${call.path} over ${range.label} at ${label} differs from the in-process call`);
         }
-        console.log(`${label} dashboard ${call.path} (${range.label}): ${fmt.ms(api.ms)} vs in-process ${fmt.ms(direct.ms)} — equal`);
-        rows.push(row(`GET ${call.path}${call.params.group_by ? " (hour, by model)" : ""}, ${range.label}`, api.ms, `the same stats call in-process ${fmt.ms(direct.ms)}`));
+        const apiMs = median(apiTimes);
+        const directMs = median(directTimes);
+        console.log(`${label} dashboard ${call.path} (${range.label}): ${fmt.ms(apiMs)} vs in-process ${fmt.ms(directMs)} — equal`);
+        rows.push(row(`GET ${call.path}${call.params.group_by ? " (hour, by model)" : ""}, ${range.label}`, apiMs, `the same stats call in-process ${fmt.ms(directMs)}`));
       }
       const load = await medianMs(runs, () => Promise.all(PAGE_CALLS.map(get)));
       console.log(`${label} dashboard page load, six calls at once (${range.label}): ${fmt.ms(load.ms)}`);
-      rows.push(row(`page load (the six calls at once), ${range.label}`, load.ms, "slowest single call above"));
+      // The target is per API call (issue 13); what a user waits for on a load is printed beside them.
+      rows.push({ ...row(`page load (the six calls at once), ${range.label}`, load.ms, "the six calls above, on one pool"), target: "info", verdict: "" });
     }
   } finally {
     await server.close();
