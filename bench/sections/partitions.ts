@@ -14,7 +14,7 @@ import { getStatsByDay, getStatsByModel, getStatsByUser, getStatsOverTime, getSu
 import { insertUsageRows } from "../../workers/insert-usage-rows.js";
 import { migrateUntil } from "../../test/support/migrate-until.js";
 import { createTestDatabase, type TestDatabase } from "../../test/support/test-database.js";
-import { fmt, median, verdict, type Row } from "../support/figures.js";
+import { fmt, timeRuns, verdict, type Row } from "../support/figures.js";
 import type { BenchSection } from "../support/section.js";
 import { benchEvents } from "../support/usage-rows.js";
 
@@ -71,14 +71,8 @@ const STATS: Record<string, (sql: Sql) => Promise<unknown>> = {
 };
 
 async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<{ ms: number; result: unknown }> {
-  let result = await fn(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const start = performance.now();
-    result = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), result };
+  await fn(); // warm-up
+  return timeRuns(runs, fn);
 }
 
 /** Each stats function on both tables, alternating; the results must be equal. Returns the partitioned table's results. */

@@ -19,7 +19,7 @@ import {
 } from "../../src/stats/index.js";
 import { ADMIN_DATABASE_URL, databaseUrl } from "../../test/support/services.js";
 import { createTestDatabase } from "../../test/support/test-database.js";
-import { fmt, median, verdict, type Row } from "../support/figures.js";
+import { fmt, timeRuns, verdict, type Row } from "../support/figures.js";
 import type { BenchSection } from "../support/section.js";
 import { timeDashboardApi } from "../support/dashboard-api-timing.js";
 import { seedWithRollupBuilt, STATS_RANGES, type StatsRange } from "../support/stats-seed.js";
@@ -123,17 +123,6 @@ const NAMES: Record<string, string> = {
   getStatsByNode: `getStatsByNode (limit ${TOP})`,
   getStatsOverTime: "getStatsOverTime (hour)",
 };
-
-async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<{ ms: number; result: unknown }> {
-  let result: unknown;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const start = performance.now();
-    result = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), result };
-}
 
 /** Each stats function over each range: median of `runs` after a warm-up, beside the raw aggregation; results must be equal. */
 async function timeStats(sql: Sql, label: string, runs: number, rawRuns: number, targeted: boolean): Promise<Row[]> {

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import { startDashboardServer } from "../../src/dashboard/dashboard-server.js";
 import { createConnection } from "../../src/db/connection.js";
 import { getRecentFailures, getStatsByModel, getStatsByNode, getStatsByUser, getStatsOverTime, getSummaryStats, type StatsDatabase } from "../../src/stats/index.js";
-import { fmt, median, verdict, type Row } from "./figures.js";
+import { fmt, median, timeRuns, verdict, type Row } from "./figures.js";
 import type { StatsRange } from "./stats-seed.js";
 
 /** What the page asks for (src/dashboard/page/dashboard.js: TABLE_ROWS, FAILURE_ROWS). */
@@ -37,17 +37,6 @@ const PAGE_CALLS: PageCall[] = [
     inProcess: (r, db) => getRecentFailures(FAILURE_ROWS, { db, startDate: r.start, endDate: r.end, timeZone: r.zone }),
   },
 ];
-
-async function medianMs(runs: number, fn: () => Promise<unknown>): Promise<{ ms: number; result: unknown }> {
-  let result: unknown;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    const start = performance.now();
-    result = await fn();
-    times.push(performance.now() - start);
-  }
-  return { ms: median(times), result };
-}
 
 export async function timeDashboardApi(databaseUrl: string, ranges: readonly StatsRange[], label: string, runs: number, targetMs: number | null): Promise<Row[]> {
   // The pool the CLI's dashboard uses (createConnection's defaults: up to 10 connections).
@@ -94,7 +83,7 @@ export async function timeDashboardApi(databaseUrl: string, ranges: readonly Sta
         console.log(`${label} dashboard ${call.path} (${range.label}): ${fmt.ms(apiMs)} vs in-process ${fmt.ms(directMs)} — equal`);
         rows.push(row(`GET ${call.path}${call.params.group_by ? " (hour, by model)" : ""}, ${range.label}`, apiMs, `the same stats call in-process ${fmt.ms(directMs)}`));
       }
-      const load = await medianMs(runs, () => Promise.all(PAGE_CALLS.map(get)));
+      const load = await timeRuns(runs, () => Promise.all(PAGE_CALLS.map(get)));
       console.log(`${label} dashboard page load, six calls at once (${range.label}): ${fmt.ms(load.ms)}`);
       // The target is per API call (issue 13); what a user waits for on a load is printed beside them.
       rows.push({ ...row(`page load (the six calls at once), ${range.label}`, load.ms, "the six calls above, on one pool"), target: "info", verdict: "" });

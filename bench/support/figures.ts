@@ -20,6 +20,18 @@ export function microsSince(start: number): number {
   return (performance.now() - start) * 1000;
 }
 
+/** Calls `fn` `runs` times in a row: the median time in ms, and the last result. */
+export async function timeRuns(runs: number, fn: () => Promise<unknown>): Promise<{ ms: number; result: unknown }> {
+  let result: unknown;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const start = performance.now();
+    result = await fn();
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), result };
+}
+
 export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number }> {
   const start = performance.now();
   const result = await fn();
