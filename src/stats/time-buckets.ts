@@ -16,6 +16,22 @@ export type BucketUnit = "hour" | "day";
 /** The longest a bucket can be, for bounding how far the bucket list is generated. */
 const LONGEST = { hour: "1 hour", day: "26 hours" } as const;
 
+/**
+ * For a LATERAL join on the UTC hour starting at `b`: local wall-clock time at its first and
+ * last microsecond, and the zone's offset at each (equal unless a switch falls inside the
+ * hour). The bucket list and fromUsageBuckets both read an hour this way, so they agree on
+ * which hours are steady. Two time zone lookups; the rest is arithmetic, since UTC wall-clock
+ * time is the instant itself.
+ */
+export function hourClockOf(sql: Sql, zone: string, b: Fragment): Fragment {
+  return sql`
+    SELECT local_start, local_last, local_start - utc_start AS offset_at_start,
+      local_last - (utc_start + interval '59:59.999999') AS offset_at_last
+    FROM (
+      SELECT ${b} AT TIME ZONE ${zone} AS local_start, (${b} + interval '59:59.999999') AT TIME ZONE ${zone} AS local_last, ${b} AT TIME ZONE 'UTC' AS utc_start
+    ) AS instants`;
+}
+
 /** `SELECT k_local, k_off` of the bucket holding instant `x`, for a LATERAL join. */
 export function bucketKeyOf(sql: Sql, unit: BucketUnit, zone: string, instant: Fragment): Fragment {
   const x = sql`(${instant})`;
@@ -97,13 +113,10 @@ export function bucketKeysQuery(sql: Sql, unit: BucketUnit, zone: string, lo: Fr
     WITH bounds AS MATERIALIZED (SELECT ${lo} AS lo, ${hi} AS hi),
     hours AS (
       SELECT b, greatest(b, lo) AS part_lo, least(b + interval '1 hour', hi) AS part_hi, local_start,
-        local_start - utc_start AS offset_at_start,
-        local_start - utc_start = local_last - (utc_start + interval '59:59.999999') AS steady
+        offset_at_start, offset_at_start = offset_at_last AS steady
       FROM bounds
       CROSS JOIN LATERAL generate_series(date_trunc('hour', lo, 'UTC'), least(hi, lo + ${reach}) - interval '1 microsecond', interval '1 hour') AS b
-      CROSS JOIN LATERAL (
-        SELECT b AT TIME ZONE ${zone} AS local_start, (b + interval '59:59.999999') AT TIME ZONE ${zone} AS local_last, b AT TIME ZONE 'UTC' AS utc_start
-      ) AS clock
+      CROSS JOIN LATERAL (${hourClockOf(sql, zone, sql`b`)}) AS clock
       WHERE lo < hi
     ),
     keys AS (

@@ -6,7 +6,7 @@ import type { DateRange } from "../query/date-range.js";
 import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type RollupDimension } from "./range-plan.js";
 import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
-import { bucketKeyOf, type BucketUnit } from "./time-buckets.js";
+import { bucketKeyOf, hourClockOf, type BucketUnit } from "./time-buckets.js";
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -171,13 +171,8 @@ export function fromUsageBuckets(
         UNION ALL
         SELECT generate_series(d_hi, h_hi - interval '1 hour', interval '1 hour') FROM plan
       ) AS planned_hours
-      -- Two time zone lookups per hour, the rest arithmetic: UTC wall-clock time is the instant itself.
-      CROSS JOIN LATERAL (
-        SELECT b AT TIME ZONE ${zone} AS local_start, (b + interval '59:59.999999') AT TIME ZONE ${zone} AS local_last, b AT TIME ZONE 'UTC' AS utc_start
-      ) AS clock
-      CROSS JOIN LATERAL (
-        SELECT local_start - utc_start AS offset_at_start, local_last - (utc_start + interval '59:59.999999') AS offset_at_last
-      ) AS offsets
+      -- Two time zone lookups per hour, the rest arithmetic.
+      CROSS JOIN LATERAL (${hourClockOf(sql, zone, sql`b`)}) AS clock
     ),
     fives AS MATERIALIZED (
       SELECT f, first_key.k_local, first_key.k_off,
