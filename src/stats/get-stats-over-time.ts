@@ -93,7 +93,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
     const name = row.bucket_start as string;
     if (!listed.has(name)) listed.set(name, { bucket_start: name, at: toNumber(row.at) });
   }
-  return fillSeries([...listed.values()], rows.filter((row) => row.series !== null && row.series !== undefined), field);
+  return fillSeries([...listed.values()], rows.filter((row) => row.series !== null && row.series !== undefined), field, onlyKeys);
 }
 
 interface OverTimeQuery {
@@ -139,9 +139,11 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
     terms,
     { cutOnlyNearEdges, onlyKeys },
   );
-  // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
-  const series = field ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
-  const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+  // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users; the
+  // series of a limit were ranked before (fillSeries places them by their keys).
+  const ranked = field && !onlyKeys;
+  const keyTokens = ranked ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+  const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
   const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
   return q`
     WITH listed AS MATERIALIZED (
@@ -154,12 +156,19 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
       ) AS ranked
       WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
     ),
-    buckets AS (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells)
-    SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at,
+    -- Labelled once per bucket, before the join gives a bucket a row per series.
+    buckets AS MATERIALIZED (
+      SELECT keys.k_local, keys.k_off, label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at
+      FROM (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells) AS keys
+      CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
+    )
+    SELECT buckets.bucket_start, buckets.at,
       (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
-      (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours, cells.*
+      (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours,
+      ${field ? q`cells.${q(field)},` : q``} cells.series, cells.total_calls, cells.successful_calls, cells.total_prompt_tokens,
+      cells.total_completion_tokens, cells.total_tokens, cells.total_cost_usd, cells.unpriced_calls, cells.avg_latency_ms,
+      cells.avg_time_to_first_token_ms
     FROM buckets
-    CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
     LEFT JOIN cells ON cells.k_local = buckets.k_local AND cells.k_off = buckets.k_off`;
 }
 
@@ -173,13 +182,16 @@ async function topSeries(sql: Sql, range: DateRange, groupBy: OverTimeGroupBy, f
  * Lays the non-empty cells out on every bucket (each cell's among them) × every
  * series, zeros where a series had no calls; refuses more than MAX_ENTRIES entries.
  */
-function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[], field: KeyField | undefined): OverTimeStats[] {
+function fillSeries(
+  listed: Bucket[],
+  cells: readonly Record<string, unknown>[],
+  field: KeyField | undefined,
+  onlyKeys: readonly (string | null)[] | undefined,
+): OverTimeStats[] {
   const ordered = [...listed].sort((a, b) => a.at - b.at);
+  const rankOf = seriesRanks(cells, field, onlyKeys);
   const keys: unknown[] = [];
-  for (const cell of cells) {
-    const rank = toNumber(cell.series);
-    keys[rank - 1] = field ? cell[field] : null;
-  }
+  for (const [key, rank] of rankOf) keys[rank - 1] = key;
   const seriesCount = field ? keys.length : 1;
   if (seriesCount * ordered.length > MAX_ENTRIES) {
     throw new InvalidInputError(
@@ -189,7 +201,7 @@ function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[],
     );
   }
   const byCell = new Map<string, Figures>();
-  for (const cell of cells) byCell.set(`${toNumber(cell.series)} ${cell.bucket_start as string}`, toFigures(cell));
+  for (const cell of cells) byCell.set(`${rankOf.get(field ? cell[field] : null)} ${cell.bucket_start as string}`, toFigures(cell));
   const entries: OverTimeStats[] = [];
   for (const bucket of ordered) {
     for (let rank = 1; rank <= seriesCount; rank += 1) {
@@ -198,6 +210,21 @@ function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[],
     }
   }
   return entries;
+}
+
+/**
+ * Each series' key and its rank (from 1): the statement's ranks, or, for the series of a limit,
+ * their order among the keys the cells have (one that lost all its calls since it was ranked is left out).
+ */
+function seriesRanks(cells: readonly Record<string, unknown>[], field: KeyField | undefined, onlyKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
+  const ranks = new Map<unknown, number>();
+  if (!onlyKeys || !field) {
+    for (const cell of cells) ranks.set(field ? cell[field] : null, toNumber(cell.series));
+    return ranks;
+  }
+  const present = new Set(cells.map((cell) => cell[field]));
+  for (const key of onlyKeys) if (present.has(key)) ranks.set(key, ranks.size + 1);
+  return ranks;
 }
 
 function toFigures(cell: Record<string, unknown>): Figures {
