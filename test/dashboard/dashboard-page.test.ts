@@ -206,6 +206,9 @@ describe("the dashboard page", () => {
       expect(week.from).toBe(minusDays(week.to, 6));
       const weekTotals = await shownTotals(page);
       expect(weekTotals).toEqual(await expectedTotals(week));
+      // A week is charted hourly, and may be; a month daily only (MAX_HOURLY_DAYS).
+      expect(week.bucket).toBe("hour");
+      expect(await page.isDisabled('#bucket-picker [data-bucket="hour"]')).toBe(false);
 
       await reloadWith(page, () => page.selectOption("#time-zone", "America/Los_Angeles"));
       const weekLa = await shownRange(page);
@@ -219,6 +222,7 @@ describe("the dashboard page", () => {
       await reloadWith(page, () => page.click('#range-presets [data-range="30d"]'));
       const month = await shownRange(page);
       expect(month.bucket).toBe("day");
+      expect(await page.isDisabled('#bucket-picker [data-bucket="hour"]')).toBe(true);
       expect(month.from).toBe(minusDays(month.to, 29));
       expect(await shownTotals(page)).toEqual(await expectedTotals(month));
 
