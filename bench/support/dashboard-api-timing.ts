@@ -1,7 +1,7 @@
 // The admin page's own requests, timed over HTTP against `llm-tracker dashboard`'s server on
 // the seeded rows: each of the seven API calls the page makes on a load (with the page's own
 // parameters: the chart's top 7 models and totals, hourly up to a week and daily beyond, tables
-// of 100, 50 failures), and the whole load (all seven at once, as the page sends them); past a
+// of 50, 50 failures), and the whole load (all seven at once, as the page sends them); past a
 // week, the hourly chart calls too, as information (the page no longer offers them there). The baseline is the same stats call made in-process;
 // each answer must equal it (after JSON), or the section throws.
 import { isDeepStrictEqual } from "node:util";
@@ -12,7 +12,7 @@ import { fmt, median, timeRuns, verdict, type Row } from "./figures.js";
 import type { StatsRange } from "./stats-seed.js";
 
 /** What the page asks for (src/dashboard/page/dashboard.js: TABLE_ROWS, FAILURE_ROWS; over-time-series.js: TOP_MODELS). */
-const TABLE_ROWS = 100;
+const TABLE_ROWS = 50;
 const FAILURE_ROWS = 50;
 const TOP_MODELS = 7;
 

@@ -284,7 +284,7 @@ describe("the dashboard page", () => {
       expect(rows).toEqual(cells.map((line) => line.map((cell) => neutralised(cell.value))));
       // …and the table is the library's answer.
       expect(cells.map((line) => [line[0]!.value, Number(line[1]!.value), Number(line[2]!.value), Number(line[3]!.value)])).toEqual(
-        users.slice(0, 100).map((row) => [row.user_id, row.total_calls, row.total_tokens, row.total_cost_usd]),
+        users.slice(0, 50).map((row) => [row.user_id, row.total_calls, row.total_tokens, row.total_cost_usd]),
       );
 
       // Sorted by calls, ascending: the CSV follows the screen.
