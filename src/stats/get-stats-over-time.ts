@@ -90,7 +90,22 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   }
   const listed = new Map<string, Bucket>();
   for (const [name, at] of parseJsonList<[string, number]>(row?.buckets)) if (!listed.has(name)) listed.set(name, { bucket_start: name, at });
-  return fillSeries([...listed.values()], parseJsonList<Record<string, unknown>>(row?.cells), field, onlyKeys);
+  const cells = parseJsonList<unknown[]>(row?.cells).map((values) => cellOf(values, field));
+  return fillSeries([...listed.values()], cells, field, onlyKeys);
+}
+
+/** A cell's columns after its bucket's label and its key, in the order the statement lists them. */
+const CELL_FIGURES = [
+  "series", "total_calls", "successful_calls", "total_prompt_tokens", "total_completion_tokens", "total_tokens",
+  "total_cost_usd", "unpriced_calls", "avg_latency_ms", "avg_time_to_first_token_ms",
+] as const;
+
+/** A cell as the statement sends it ([label, key, ...CELL_FIGURES]), by column name. */
+function cellOf(values: unknown[], field: KeyField | undefined): Record<string, unknown> {
+  const cell: Record<string, unknown> = { bucket_start: values[0] };
+  if (field) cell[field] = values[1];
+  CELL_FIGURES.forEach((name, i) => (cell[name] = values[i + 2]));
+  return cell;
 }
 
 /** A json_agg answer (null for no rows), sent as text: one value to read, not one per row and column. */
@@ -170,12 +185,8 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
     SELECT (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
       (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours,
       (SELECT json_agg(json_build_array(bucket_start, at))::text FROM buckets) AS buckets,
-      (SELECT json_agg(cell)::text FROM (
-        SELECT buckets.bucket_start, ${field ? q`cells.${q(field)},` : q``} cells.series, cells.total_calls, cells.successful_calls,
-          cells.total_prompt_tokens, cells.total_completion_tokens, cells.total_tokens, cells.total_cost_usd, cells.unpriced_calls,
-          cells.avg_latency_ms, cells.avg_time_to_first_token_ms
-        FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off
-      ) AS cell) AS cells`;
+      (SELECT json_agg(json_build_array(buckets.bucket_start, ${field ? q`cells.${q(field)}` : q`NULL`}, ${q.unsafe(CELL_FIGURES.map((name) => `cells.${name}`).join(", "))}))::text
+        FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off) AS cells`;
 }
 
 /** The keys of the top `limit` series by total_tokens over the range, in rank order (as getStatsByUser ranks users). */
