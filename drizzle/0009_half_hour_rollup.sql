@@ -65,8 +65,10 @@ $$;
 -- half-hour buckets are unions of whole five-minute ones (both aligned on
 -- 2000-01-01T00:00Z), and there are fewer of them than raw rows. One row per
 -- key and bucket, so written compacted (keys whose sums are all zero, left by
--- deletes, are left out, as the compaction would). The compaction
--- (llm_tracker_usage_rollup_compact, 0008) merges any grain's rows alike.
+-- deletes, are left out, as the compaction would); in bucket order, so a range
+-- of half hours is a contiguous run of the heap, as the triggers' appends
+-- leave it. The compaction (llm_tracker_usage_rollup_compact, 0008) merges any
+-- grain's rows alike.
 INSERT INTO llm_tracker_usage_rollup (
   grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens,
   total_tokens, cached_tokens, reasoning_tokens, cost_usd, unpriced_calls,
@@ -82,4 +84,5 @@ GROUP BY dimension, date_bin('30 minutes', bucket, '2000-01-01T00:00:00Z'), key_
 HAVING sum(calls) <> 0 OR sum(successful_calls) <> 0 OR sum(prompt_tokens) <> 0 OR sum(completion_tokens) <> 0
     OR sum(total_tokens) <> 0 OR sum(cached_tokens) <> 0 OR sum(reasoning_tokens) <> 0 OR sum(cost_usd) <> 0
     OR sum(unpriced_calls) <> 0 OR sum(latency_ms_sum) <> 0 OR sum(latency_calls) <> 0 OR sum(ttft_ms_sum) <> 0
-    OR sum(ttft_calls) <> 0;
+    OR sum(ttft_calls) <> 0
+ORDER BY date_bin('30 minutes', bucket, '2000-01-01T00:00:00Z'), dimension;
