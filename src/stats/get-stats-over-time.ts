@@ -9,6 +9,7 @@ import { statsSql } from "../query/query-connection.js";
 import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
 import { parseStatsFilter, type FilterTerm } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
+import { rankedStats } from "./ranked-stats.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeysQuery, bucketLabelOf, type BucketUnit } from "./time-buckets.js";
@@ -69,8 +70,11 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const terms = parseStatsFilter(options.filter);
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
+  // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read.
+  const onlyKeys = groupBy && field && limit !== undefined ? await topSeries(sql, range, groupBy, field, limit, terms) : undefined;
+  if (onlyKeys?.length === 0) return [];
   const query = (cutOnlyNearEdges: boolean) =>
-    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, cutOnlyNearEdges }));
+    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }));
   let rows = await query(true);
   // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
   // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
@@ -98,7 +102,8 @@ interface OverTimeQuery {
   groupBy: OverTimeGroupBy | undefined;
   field: KeyField | undefined;
   terms: FilterTerm[];
-  limit: number | undefined;
+  /** The series to read (the top N keys), when a limit keeps only some. */
+  onlyKeys: readonly (string | null)[] | undefined;
   /** Sum the cells only when the range has no odd hours, planning cut five-minute buckets near its ends only. */
   cutOnlyNearEdges: boolean;
 }
@@ -111,7 +116,7 @@ interface OverTimeQuery {
  * bucket is listed; should a zone's odd history hide one from the list, the
  * union still gives its rows a bucket.
  */
-function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, cutOnlyNearEdges }: OverTimeQuery): Fragment {
+function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
   const keyColumn = field ? q`${q(field)},` : q``;
   const cellsQuery = fromUsageBuckets(
@@ -132,7 +137,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, cutO
     // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
     q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
     terms,
-    { cutOnlyNearEdges },
+    { cutOnlyNearEdges, onlyKeys },
   );
   // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
   const series = field ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
@@ -148,7 +153,6 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, cutO
         FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
       ) AS ranked
       WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
-        ${limit === undefined ? q`` : q`AND ranked.series <= ${limit}::int8`}
     ),
     buckets AS (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells)
     SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at,
@@ -157,6 +161,12 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, cutO
     FROM buckets
     CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
     LEFT JOIN cells ON cells.k_local = buckets.k_local AND cells.k_off = buckets.k_off`;
+}
+
+/** The keys of the top `limit` series by total_tokens over the range, in rank order (as getStatsByUser ranks users). */
+async function topSeries(sql: Sql, range: DateRange, groupBy: OverTimeGroupBy, field: KeyField, limit: number, terms: FilterTerm[]): Promise<(string | null)[]> {
+  const rows = await rankedStats(sql, range, groupBy, field, limit, terms);
+  return rows.map((row) => row[field] as string | null);
 }
 
 /**

@@ -60,8 +60,30 @@ export function rollupRowsOf(sql: Sql, term: FilterTerm): Fragment {
   return sql`AND key_is_null = ${term.value === null} AND key = ${term.value ?? ""}`;
 }
 
+/** `AND …` keeping the rollup rows of any of `keys` (a non-empty list of one dimension's keys, null = the rows without one). */
+export function rollupRowsOfAny(sql: Sql, keys: readonly (string | null)[]): Fragment {
+  return anyOf(sql, keys, (named) => sql`(NOT key_is_null AND key IN ${sql(named)})`, sql`key_is_null`);
+}
+
+/** `AND …` keeping the raw usage rows whose `dimension` is any of `keys` (non-empty; null = none set). */
+export function rawRowsOfAny(sql: Sql, dimension: Dimension, keys: readonly (string | null)[]): Fragment {
+  const column = rawColumn(sql, dimension);
+  return anyOf(sql, keys, (named) => sql`${column} IN ${sql(named)}`, sql`${column} IS NULL`);
+}
+
+/** `AND (named keys' condition OR null key's condition)`, with only the alternatives `keys` needs. */
+function anyOf(sql: Sql, keys: readonly (string | null)[], named: (names: string[]) => Fragment, none: Fragment): Fragment {
+  const names = keys.filter((key): key is string => key !== null);
+  const alternatives = [...(names.length > 0 ? [named(names)] : []), ...(names.length < keys.length ? [none] : [])];
+  return sql`AND (${alternatives.reduce((either, alternative) => sql`${either} OR ${alternative}`)})`;
+}
+
 function rawCondition(sql: Sql, term: FilterTerm): Fragment {
-  // Written so the (user_id, created_at) and (model, created_at) indexes apply.
-  const column = term.dimension === "user" ? sql`user_id` : term.dimension === "model" ? sql`model` : sql`(metadata->>'node_name')`;
+  const column = rawColumn(sql, term.dimension);
   return term.value === null ? sql`${column} IS NULL` : sql`${column} = ${term.value}`;
+}
+
+function rawColumn(sql: Sql, dimension: Dimension): Fragment {
+  // Written so the (user_id, created_at) and (model, created_at) indexes apply.
+  return dimension === "user" ? sql`user_id` : dimension === "model" ? sql`model` : sql`(metadata->>'node_name')`;
 }

@@ -4,7 +4,7 @@
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type Grain, type RollupDimension } from "./range-plan.js";
-import { rawRowsMatching, rollupRowsOf, type FilterTerm } from "./stats-filter.js";
+import { rawRowsMatching, rawRowsOfAny, rollupRowsOf, rollupRowsOfAny, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, hourClockOf, type BucketUnit } from "./time-buckets.js";
 
@@ -95,6 +95,12 @@ export interface BucketSourceOptions {
    * range's (~2 ms of planning over a month of daily partitions). Default false.
    */
   cutOnlyNearEdges?: boolean;
+  /**
+   * Only the rows of these keys of the grouping (a non-empty list; null = the
+   * calls without a user / node): the series a caller ranked first, so the
+   * rollup rows of the others are never fetched. Needs `grouping`.
+   */
+  onlyKeys?: readonly (string | null)[];
 }
 
 /**
@@ -127,7 +133,7 @@ export function fromUsageBuckets(
   select: Fragment,
   rest: Fragment,
   terms: FilterTerm[] = [],
-  { cutOnlyNearEdges = false }: BucketSourceOptions = {},
+  { cutOnlyNearEdges = false, onlyKeys }: BucketSourceOptions = {},
 ): Fragment {
   const zone = range.timeZone;
   const utcDays = unit === "day" && zone === "UTC";
@@ -135,7 +141,8 @@ export function fromUsageBuckets(
   const group = grouping ? groupColumn(sql, grouping) : undefined;
   const rollupGroup = group ? sql`${group.rollup},` : sql``;
   const rawGroup = group ? sql`${group.raw},` : sql``;
-  const matching = rawRowsMatching(sql, terms);
+  const ofKeys = grouping && onlyKeys ? rawRowsOfAny(sql, grouping, onlyKeys) : sql``;
+  const matching = sql`${rawRowsMatching(sql, terms)} ${ofKeys}`;
   const source = sourceFor(grouping, terms);
   if (source.kind === "raw") {
     return sql`
@@ -148,7 +155,7 @@ export function fromUsageBuckets(
       ) AS usage_buckets
       ${rest}`;
   }
-  const where = source.term ? rollupRowsOf(sql, source.term) : sql``;
+  const where = sql`${source.term ? rollupRowsOf(sql, source.term) : sql``} ${grouping && onlyKeys ? rollupRowsOfAny(sql, onlyKeys) : sql``}`;
   // A fragment of its own: postgres.js reads sql(list) by the last keyword before it, and a comment's " in " would make it a value list.
   const summedColumns = sql`${sql(SUMMED)}`;
   // A cut hour whose offset holds throughout and is whole half hours (or else whole five minutes):

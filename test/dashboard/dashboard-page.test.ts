@@ -38,7 +38,10 @@ beforeAll(async () => {
   await insertRows(db, usageHistory({ now: new Date(), days: 35, callsPerHour: 3, seed: 11 }));
   await db`INSERT INTO llm_tracker_usage (id, user_id, model, provider, prompt_tokens, completion_tokens, total_tokens, success, error, metadata, created_at) VALUES
     (gen_random_uuid(), ${XSS_USER}, 'gpt-4o', 'openai', 120, 0, 120, false, ${XSS_ERROR}, ${db.json({ node_name: XSS_NODE })}, now() - interval '10 minutes'),
-    (gen_random_uuid(), ${FORMULA_USER}, 'gpt-4o-mini', 'openai', 300, 30, 330, true, NULL, ${db.json({ node_name: FORMULA_NODE })}, now() - interval '20 minutes')`;
+    (gen_random_uuid(), ${FORMULA_USER}, 'gpt-4o-mini', 'openai', 300, 30, 330, true, NULL, ${db.json({ node_name: FORMULA_NODE })}, now() - interval '20 minutes'),
+    -- An eighth model, the smallest: the charts draw seven and sum the rest as "other models".
+    (gen_random_uuid(), 'u-nano', 'gpt-4.1-nano', 'openai', 40, 8, 48, true, NULL, '{}', now() - interval '30 minutes'),
+    (gen_random_uuid(), 'u-nano', 'gpt-4.1-nano', 'openai', 50, 9, 59, false, 'rate limited', '{}', now() - interval '3 days')`;
   [dashboard, browser] = await Promise.all([startDashboardProcess(["--port", "0"], { DATABASE_URL: database.url }), launchChromium()]);
 });
 
@@ -297,6 +300,11 @@ describe("the dashboard page", () => {
       expect(sum(2)).toBe(totals.total_calls);
       expect(sum(7)).toBe(totals.total_tokens);
       expect(sum(8)).toBeCloseTo(totals.total_cost_usd!, 4);
+      // Seven models by name, the eighth in the summed rest.
+      const models = new Set(series.slice(1).map((row) => row[1]));
+      expect(models.has("(other models)")).toBe(true);
+      expect(models.has("gpt-4.1-nano")).toBe(false);
+      expect(models.size).toBe(8);
       expect(new Set(series.slice(1).map((row) => row[0]!.slice(0, 10))).size).toBeLessThanOrEqual(30);
       expect(series.slice(1).every((row) => /^\d{4}-\d{2}-\d{2}T00:00:00\+0[12]:00$/.test(row[0]!))).toBe(true);
       expect(problems).toEqual([]);

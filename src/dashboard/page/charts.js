@@ -3,42 +3,41 @@
 // largest models each in a colour and the rest as "other", and calls split
 // into succeeded and failed.
 import { axisLabels, formatBucket, formatCompact, formatInteger, formatUsd, formatUsdAxis } from "./format.js";
+import { OTHER, OTHER_LABEL } from "./over-time-series.js";
 
-/** Models drawn in their own colour; the rest are summed as "other". */
-const TOP_MODELS = 7;
 const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#e15759", "#ff9da7", "#9c755f", "#3b5ba5", "#2ca58d", "#d37295"];
 const OTHER_COLOUR = "#a3acb9";
-/** The key of the summed rest: no model name starts with a NUL. */
-const OTHER = "\u0000other";
 const OK_COLOUR = "#7fb8a4";
 const FAILED_COLOUR = "#e5484d";
 
-/** Each bucket's start, in order, per series (a model, or the other models summed) its figures per bucket, and calls per bucket. */
+/**
+ * Each bucket's start, in order; per series (a top model, in the API's order,
+ * then OTHER when present) its tokens and cost per bucket; calls per bucket.
+ * `entries` as withOtherModels gives them.
+ */
 export function seriesByModel(entries) {
   const starts = [];
   const index = new Map();
-  const totals = new Map();
+  const listed = new Set();
+  const called = new Set();
   for (const entry of entries) {
     if (!index.has(entry.bucket_start)) {
       index.set(entry.bucket_start, starts.length);
       starts.push(entry.bucket_start);
     }
-    const total = totals.get(entry.model) ?? { calls: 0, tokens: 0 };
-    total.calls += entry.total_calls;
-    total.tokens += entry.total_tokens;
-    totals.set(entry.model, total);
+    listed.add(entry.model);
+    if (entry.total_calls > 0) called.add(entry.model);
   }
-  // The stats list a bucket's models by their tokens over the range; models without calls are left out.
-  const ranked = [...totals.entries()].filter(([, total]) => total.calls > 0).sort((a, b) => b[1].tokens - a[1].tokens).map(([model]) => model);
-  const shown = ranked.slice(0, TOP_MODELS);
-  const names = ranked.length > TOP_MODELS ? [...shown, OTHER] : shown;
+  // Every bucket lists the top models in the API's order (by tokens over the range); one without calls is left out.
+  const names = [...listed].filter((name) => name !== OTHER && called.has(name));
+  if (called.has(OTHER)) names.push(OTHER);
   const series = new Map(names.map((name) => [name, { tokens: new Array(starts.length).fill(0), cost: new Array(starts.length).fill(0) }]));
   const calls = { ok: new Array(starts.length).fill(0), failed: new Array(starts.length).fill(0) };
   for (const entry of entries) {
     const i = index.get(entry.bucket_start);
     calls.ok[i] += entry.successful_calls;
     calls.failed[i] += entry.failed_calls;
-    const target = series.get(shown.includes(entry.model) ? entry.model : OTHER);
+    const target = series.get(entry.model);
     if (!target) continue;
     target.tokens[i] += entry.total_tokens;
     target.cost[i] += entry.total_cost_usd;
@@ -62,7 +61,7 @@ export class OverTimeCharts {
     this.calls = new Chart(canvases.calls, stackedBar(formatCompact, formatInteger, tick));
   }
 
-  /** Draws `entries` (getStatsOverTime grouped by model) with axis labels for `bucket`. */
+  /** Draws `entries` (withOtherModels' series) with axis labels for `bucket`. */
   update(entries, bucket) {
     const { starts, series, calls } = seriesByModel(entries);
     const labels = starts.map((start) => formatBucket(start, bucket));
@@ -70,7 +69,7 @@ export class OverTimeCharts {
     const names = [...series.keys()];
     const colours = modelColours(names);
     const datasets = (field) =>
-      names.map((name) => ({ label: name === OTHER ? "other models" : name, data: series.get(name)[field], backgroundColor: colours.get(name), stack: "models", borderWidth: 0 }));
+      names.map((name) => ({ label: name === OTHER ? OTHER_LABEL : name, data: series.get(name)[field], backgroundColor: colours.get(name), stack: "models", borderWidth: 0 }));
     setData(this.tokens, labels, datasets("tokens"));
     setData(this.cost, labels, datasets("cost"));
     setData(this.calls, labels, [

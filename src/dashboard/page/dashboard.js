@@ -3,6 +3,7 @@
 // Everything from the API is set as text (textContent, title, data-*), never as HTML.
 import { ApiError, getJson } from "./api-client.js";
 import { OverTimeCharts } from "./charts.js";
+import { OTHER, OTHER_LABEL, TOP_MODELS, withOtherModels } from "./over-time-series.js";
 import { downloadCsv, toCsv } from "./csv.js";
 import { DataTable } from "./data-table.js";
 import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from "./format.js";
@@ -223,7 +224,9 @@ async function load() {
   const common = { from: range.from, to: range.to, tz: view.tz, ...filterParams(view.filters) };
   const requests = {
     summary: getJson("/api/summary", common, controller.signal),
-    overTime: getJson("/api/over-time", { ...common, bucket, group_by: "model" }, controller.signal),
+    // The top models' series and the totals per bucket: the rest of the models is their difference.
+    overTime: getJson("/api/over-time", { ...common, bucket, group_by: "model", limit: TOP_MODELS }, controller.signal),
+    overTimeTotals: getJson("/api/over-time", { ...common, bucket }, controller.signal),
     model: getJson("/api/by-model", { ...common, limit: TABLE_ROWS }, controller.signal),
     user: getJson("/api/by-user", { ...common, limit: TABLE_ROWS }, controller.signal),
     node: getJson("/api/by-node", { ...common, limit: TABLE_ROWS }, controller.signal),
@@ -250,8 +253,8 @@ async function load() {
     markTopRows(name, results[name]);
   }
   tables.failures.setRows(results.failures.status === "fulfilled" ? results.failures.value : []);
-  if (results.overTime.status === "fulfilled") {
-    lastOverTime = results.overTime.value;
+  if (results.overTime.status === "fulfilled" && results.overTimeTotals.status === "fulfilled") {
+    lastOverTime = withOtherModels(results.overTime.value, results.overTimeTotals.value);
     charts.update(lastOverTime, bucket);
   } else {
     lastOverTime = [];
@@ -369,7 +372,7 @@ function exportCsv(name) {
       .filter((entry) => entry.total_calls > 0)
       .map((entry) => [
         entry.bucket_start,
-        entry.model,
+        entry.model === OTHER ? OTHER_LABEL : entry.model,
         entry.total_calls,
         entry.successful_calls,
         entry.failed_calls,
