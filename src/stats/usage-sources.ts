@@ -183,12 +183,13 @@ export function fromUsageBuckets(
         -- Which rollup grain a cut hour is read from while its offset holds (see cutHourRows): the local
         -- boundary then falls on a half-hour mark when the offset is whole half hours (Asia/Kolkata,
         -- Australia/Adelaide, America/St_Johns), else on a five-minute one when it is whole five minutes
-        -- (Asia/Kathmandu at +5:45; every zone since the 1970s is one or the other); null for the odd
-        -- historical offset in seconds, whose five minutes the fives CTE lists.
-        CASE WHEN offset_at_start = offset_at_last THEN
-          CASE WHEN extract(epoch FROM offset_at_start)::int % 1800 = 0 THEN 'half_hour'
-            WHEN extract(epoch FROM offset_at_start)::int % 300 = 0 THEN 'five_minutes' END
-        END AS cut_from,
+        -- (Asia/Kathmandu at +5:45; every zone since the 1970s is one or the other); neither for the odd
+        -- historical offset in seconds, whose five minutes the fives CTE lists. Booleans, not one text
+        -- column: the planner guesses a boolean true for half the hours but a text equal to a value for
+        -- one in 200, and for so few hours it would scan them once per rollup row instead of hashing them.
+        offset_at_start = offset_at_last AND extract(epoch FROM offset_at_start)::int % 1800 = 0 AS from_half_hours,
+        offset_at_start = offset_at_last AND extract(epoch FROM offset_at_start)::int % 1800 <> 0
+          AND extract(epoch FROM offset_at_start)::int % 300 = 0 AS from_five_minutes,
         -- For an hour cut at one boundary while its offset holds: the later bucket's k_local, and the
         -- instant it starts (local time runs with UTC there; under an hour, so no day arithmetic).
         date_trunc(${unit}, local_last) AS last_k_local,
@@ -222,7 +223,7 @@ export function fromUsageBuckets(
       FROM hours
       CROSS JOIN LATERAL generate_series(b, b + interval '55 minutes', interval '5 minutes') AS f
       CROSS JOIN LATERAL (SELECT (f AT TIME ZONE 'UTC') + offset_through AS first_local) AS local_clock
-      WHERE NOT whole AND offset_through IS NOT NULL AND cut_from IS NULL
+      WHERE NOT whole AND offset_through IS NOT NULL AND NOT from_half_hours AND NOT from_five_minutes
     )
     SELECT ${select}
     FROM (
@@ -263,11 +264,16 @@ export function fromUsageBuckets(
     ${rest}`;
 }
 
-/** The finer grains a cut hour is read from when its offset holds through it (hours.cut_from). */
+/** The finer grains a cut hour is read from when its offset holds through it. */
 type CutGrain = Extract<Grain, "half_hour" | "five_minutes">;
 
+/** The `hours` column that is true for the cut hours read from `grain`. */
+function readFrom(sql: Sql, grain: CutGrain): Fragment {
+  return grain === "half_hour" ? sql`from_half_hours` : sql`from_five_minutes`;
+}
+
 /**
- * The `grain` rollup rows of the cut hours read from that grain (hours.cut_from), with those
+ * The `grain` rollup rows of the cut hours read from that grain (readFrom), with those
  * hours (as `r` and `hours`), for hourly buckets: in a half-hour zone every hour is cut, so one
  * index range scan from the first such hour to the end of the last, hashed against them, reads
  * only rows it needs.
@@ -277,10 +283,10 @@ function cutHoursInOneScan(sql: Sql, grain: CutGrain, dimension: RollupDimension
       FROM llm_tracker_usage_rollup AS r
       -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
       JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
-        AND NOT hours.whole AND hours.cut_from = ${grain}
+        AND NOT hours.whole AND hours.${readFrom(sql, grain)}
       WHERE r.grain = ${grain} AND r.dimension = ${dimension} ${where}
-        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND cut_from = ${grain})
-        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND cut_from = ${grain}) + interval '1 hour'`;
+        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND ${readFrom(sql, grain)})
+        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND ${readFrom(sql, grain)}) + interval '1 hour'`;
 }
 
 /**
@@ -295,7 +301,7 @@ function cutHoursOneByOne(sql: Sql, grain: CutGrain, dimension: RollupDimension,
         WHERE grain = ${grain} AND dimension = ${dimension} ${where}
           AND bucket >= hours.b AND bucket < hours.b + interval '1 hour' OFFSET 0
       ) AS r
-      WHERE NOT hours.whole AND hours.cut_from = ${grain}`;
+      WHERE NOT hours.whole AND hours.${readFrom(sql, grain)}`;
 }
 
 /**
