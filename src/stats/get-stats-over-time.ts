@@ -75,13 +75,13 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   if (onlyKeys?.length === 0) return [];
   const query = (cutOnlyNearEdges: boolean) =>
     runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }));
-  let rows = await query(true);
+  let [row] = await query(true);
   // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
   // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
-  if (toNumber(rows[0]?.odd_hours) === 1 && toNumber(rows[0]?.listed_count) <= MAX_BUCKETS) rows = await query(false);
-  const listedCount = toNumber(rows[0]?.listed_count);
+  if (toNumber(row?.odd_hours) === 1 && toNumber(row?.listed_count) <= MAX_BUCKETS) [row] = await query(false);
+  const listedCount = toNumber(row?.listed_count);
   if (listedCount > MAX_BUCKETS) {
-    const approximate = Math.round(toNumber(rows[0]!.range_seconds) / (unit === "hour" ? 3600 : 86400));
+    const approximate = Math.round(toNumber(row!.range_seconds) / (unit === "hour" ? 3600 : 86400));
     throw new InvalidInputError(
       "options.bucket",
       `the range holds about ${approximate.toLocaleString("en-US")} ${unit} buckets, more than the ${MAX_BUCKETS.toLocaleString("en-US")} allowed; ` +
@@ -89,11 +89,13 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
     );
   }
   const listed = new Map<string, Bucket>();
-  for (const row of rows) {
-    const name = row.bucket_start as string;
-    if (!listed.has(name)) listed.set(name, { bucket_start: name, at: toNumber(row.at) });
-  }
-  return fillSeries([...listed.values()], rows.filter((row) => row.series !== null && row.series !== undefined), field);
+  for (const [name, at] of parseJsonList<[string, number]>(row?.buckets)) if (!listed.has(name)) listed.set(name, { bucket_start: name, at });
+  return fillSeries([...listed.values()], parseJsonList<Record<string, unknown>>(row?.cells), field, onlyKeys);
+}
+
+/** A json_agg answer (null for no rows), sent as text: one value to read, not one per row and column. */
+function parseJsonList<T>(text: unknown): T[] {
+  return typeof text === "string" ? (JSON.parse(text) as T[]) : [];
 }
 
 interface OverTimeQuery {
@@ -111,10 +113,11 @@ interface OverTimeQuery {
 /**
  * One statement: the bucket list, and the cells only when the list is within
  * the cap (a one-time filter, so a refused range sums nothing) and, with
- * `cutOnlyNearEdges`, the range has no odd hours. Each bucket is labelled
- * once; a bucket without cells is one row with null figures. Every cell's
- * bucket is listed; should a zone's odd history hide one from the list, the
- * union still gives its rows a bucket.
+ * `cutOnlyNearEdges`, the range has no odd hours. Answers one row: the
+ * list's count, span and odd hours, every bucket (labelled once) and the
+ * non-empty cells with their bucket's label, as JSON. Every cell's bucket is
+ * listed; should a zone's odd history hide one from the list, the union still
+ * gives its rows a bucket.
  */
 function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
@@ -139,9 +142,11 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
     terms,
     { cutOnlyNearEdges, onlyKeys },
   );
-  // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users.
-  const series = field ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
-  const keyTokens = field ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+  // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users; the
+  // series of a limit were ranked before (fillSeries places them by their keys).
+  const ranked = field && !onlyKeys;
+  const keyTokens = ranked ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
+  const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
   const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
   return q`
     WITH listed AS MATERIALIZED (
@@ -154,13 +159,23 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
       ) AS ranked
       WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
     ),
-    buckets AS (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells)
-    SELECT label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at,
-      (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
-      (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours, cells.*
-    FROM buckets
-    CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
-    LEFT JOIN cells ON cells.k_local = buckets.k_local AND cells.k_off = buckets.k_off`;
+    -- Labelled once per bucket, before the join gives a bucket a row per series.
+    buckets AS MATERIALIZED (
+      SELECT keys.k_local, keys.k_off, label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at
+      FROM (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells) AS keys
+      CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
+    )
+    -- One row: the list's facts, then the buckets and the cells each as one JSON text (postgres.js
+    -- would otherwise parse a value per row and column: ~10 ms for a week of hours by 7 models).
+    SELECT (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
+      (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours,
+      (SELECT json_agg(json_build_array(bucket_start, at))::text FROM buckets) AS buckets,
+      (SELECT json_agg(cell)::text FROM (
+        SELECT buckets.bucket_start, ${field ? q`cells.${q(field)},` : q``} cells.series, cells.total_calls, cells.successful_calls,
+          cells.total_prompt_tokens, cells.total_completion_tokens, cells.total_tokens, cells.total_cost_usd, cells.unpriced_calls,
+          cells.avg_latency_ms, cells.avg_time_to_first_token_ms
+        FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off
+      ) AS cell) AS cells`;
 }
 
 /** The keys of the top `limit` series by total_tokens over the range, in rank order (as getStatsByUser ranks users). */
@@ -173,13 +188,16 @@ async function topSeries(sql: Sql, range: DateRange, groupBy: OverTimeGroupBy, f
  * Lays the non-empty cells out on every bucket (each cell's among them) × every
  * series, zeros where a series had no calls; refuses more than MAX_ENTRIES entries.
  */
-function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[], field: KeyField | undefined): OverTimeStats[] {
+function fillSeries(
+  listed: Bucket[],
+  cells: readonly Record<string, unknown>[],
+  field: KeyField | undefined,
+  onlyKeys: readonly (string | null)[] | undefined,
+): OverTimeStats[] {
   const ordered = [...listed].sort((a, b) => a.at - b.at);
+  const rankOf = seriesRanks(cells, field, onlyKeys);
   const keys: unknown[] = [];
-  for (const cell of cells) {
-    const rank = toNumber(cell.series);
-    keys[rank - 1] = field ? cell[field] : null;
-  }
+  for (const [key, rank] of rankOf) keys[rank - 1] = key;
   const seriesCount = field ? keys.length : 1;
   if (seriesCount * ordered.length > MAX_ENTRIES) {
     throw new InvalidInputError(
@@ -189,7 +207,7 @@ function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[],
     );
   }
   const byCell = new Map<string, Figures>();
-  for (const cell of cells) byCell.set(`${toNumber(cell.series)} ${cell.bucket_start as string}`, toFigures(cell));
+  for (const cell of cells) byCell.set(`${rankOf.get(field ? cell[field] : null)} ${cell.bucket_start as string}`, toFigures(cell));
   const entries: OverTimeStats[] = [];
   for (const bucket of ordered) {
     for (let rank = 1; rank <= seriesCount; rank += 1) {
@@ -198,6 +216,21 @@ function fillSeries(listed: Bucket[], cells: readonly Record<string, unknown>[],
     }
   }
   return entries;
+}
+
+/**
+ * Each series' key and its rank (from 1): the statement's ranks, or, for the series of a limit,
+ * their order among the keys the cells have (one that lost all its calls since it was ranked is left out).
+ */
+function seriesRanks(cells: readonly Record<string, unknown>[], field: KeyField | undefined, onlyKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
+  const ranks = new Map<unknown, number>();
+  if (!onlyKeys || !field) {
+    for (const cell of cells) ranks.set(field ? cell[field] : null, toNumber(cell.series));
+    return ranks;
+  }
+  const present = new Set(cells.map((cell) => cell[field]));
+  for (const key of onlyKeys) if (present.has(key)) ranks.set(key, ranks.size + 1);
+  return ranks;
 }
 
 function toFigures(cell: Record<string, unknown>): Figures {
