@@ -72,6 +72,7 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
     await tx.unsafe(`ALTER TABLE llm_tracker_usage ADD CONSTRAINT llm_tracker_usage_pkey ${primaryKey!.definition}`);
     for (const index of indexes) await tx.unsafe(index.indexdef);
     await tx`SET LOCAL work_mem = '256MB'`;
+    // The groupings of the triggers' fold (drizzle/0009): half hours per model, node and total, not per user.
     await tx`
       INSERT INTO llm_tracker_usage_rollup (
         grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens,
@@ -96,7 +97,7 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
         FROM llm_tracker_usage
       ) AS g
       GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node), (g.minutes),
-                              (g.half_hour, g.model), (g.half_hour, g.user_id), (g.half_hour, g.node), (g.half_hour),
+                              (g.half_hour, g.model), (g.half_hour, g.node), (g.half_hour),
                               (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node), (g.hour),
                               (g.day, g.model), (g.day, g.user_id), (g.day, g.node), (g.day))`;
   });

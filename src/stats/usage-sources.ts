@@ -116,8 +116,9 @@ export interface BucketSourceOptions {
  * Asia/Kathmandu) is read from finer rollup buckets instead, each placed
  * wholly in one bucket: when the zone's offset holds through the hour, its two
  * half-hour buckets if the offset is whole half hours (the cut then falls at
- * :30), else its twelve five-minute buckets if whole five minutes (placed by
- * one comparison with the instant of the cut); otherwise (a DST switch inside
+ * :30) and the rollup has half hours of the dimension read (model, node, total:
+ * not user, see drizzle/0009), else its twelve five-minute buckets if whole
+ * five minutes (placed by one comparison with the instant of the cut); otherwise (a DST switch inside
  * the hour, an offset in seconds) its twelve five-minute buckets from a
  * generated list, each keyed by the zone. Only a five-minute bucket that is
  * itself cut (no zone since the 1970s has such an offset) is read from the raw
@@ -163,6 +164,11 @@ export function fromUsageBuckets(
   // that grain lies wholly in one bucket: the hour's first bucket before split_at, its last from there
   // (no list of buckets to generate and join, no time arithmetic per row). Half-hour rows are two per
   // key and hour, where five-minute rows are twelve.
+  // The rollup keeps no half hours per user (drizzle/0009: a user's would be about as many as their
+  // five-minute rows), so a user-grouped or user-filtered read takes a cut hour's five-minute rows.
+  const halfHours = source.dimension !== "user";
+  // Whether a cut hour whose offset holds is read from its half-hour rows: its offset is whole half hours.
+  const onHalfHours = halfHours ? sql`extract(epoch FROM offset_at_start)::int % 1800 = 0` : sql`false`;
   const cutHourRows = (grain: CutGrain) => sql`
       SELECT CASE WHEN r.bucket < hours.split_at THEN hours.k_local ELSE hours.last_k_local END, hours.k_off,
         ${rollupGroup} ${summedColumns}
@@ -182,13 +188,15 @@ export function fromUsageBuckets(
         CASE WHEN offset_at_start = offset_at_last THEN offset_at_start END AS offset_through,
         -- Which rollup grain a cut hour is read from while its offset holds (see cutHourRows): the local
         -- boundary then falls on a half-hour mark when the offset is whole half hours (Asia/Kolkata,
-        -- Australia/Adelaide, America/St_Johns), else on a five-minute one when it is whole five minutes
-        -- (Asia/Kathmandu at +5:45; every zone since the 1970s is one or the other); neither for the odd
-        -- historical offset in seconds, whose five minutes the fives CTE lists. Booleans, not one text
-        -- column: the planner guesses a boolean true for half the hours but a text equal to a value for
-        -- one in 200, and for so few hours it would scan them once per rollup row instead of hashing them.
-        offset_at_start = offset_at_last AND extract(epoch FROM offset_at_start)::int % 1800 = 0 AS from_half_hours,
-        offset_at_start = offset_at_last AND extract(epoch FROM offset_at_start)::int % 1800 <> 0
+        -- Australia/Adelaide, America/St_Johns), read from the half-hour rows unless the dimension is
+        -- user (onHalfHours), else on a five-minute mark when it is whole five minutes (Asia/Kathmandu at
+        -- +5:45; every zone since the 1970s is one or the other), read from the five-minute rows; neither
+        -- for the odd historical offset in seconds, whose five minutes the fives CTE lists. Booleans, not
+        -- one text column: the planner guesses a boolean true for half the hours but a text equal to a
+        -- value for one in 200, and for so few hours it would scan them once per rollup row instead of
+        -- hashing them.
+        offset_at_start = offset_at_last AND ${onHalfHours} AS from_half_hours,
+        offset_at_start = offset_at_last AND NOT (${onHalfHours})
           AND extract(epoch FROM offset_at_start)::int % 300 = 0 AS from_five_minutes,
         -- For an hour cut at one boundary while its offset holds: the later bucket's k_local, and the
         -- instant it starts (local time runs with UTC there; under an hour, so no day arithmetic).
@@ -242,8 +250,7 @@ export function fromUsageBuckets(
       ) AS r
       WHERE fives.whole
       UNION ALL
-      ${cutHourRows("half_hour")}
-      UNION ALL
+      ${halfHours ? sql`${cutHourRows("half_hour")} UNION ALL` : sql``}
       ${cutHourRows("five_minutes")}
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
