@@ -1,10 +1,11 @@
 // Migration 0009 on a database that already holds rows (written, updated and
 // deleted under the 0008 triggers, so the five-minute rows it sums from carry
 // several partial sums per key and keys left at zero): the rollup gains the
-// old rows' half-hour buckets, exactly a plain aggregation of the raw rows, one
-// compacted row per key; rows written afterwards are folded at the new grain by
-// the new triggers; and the stats in half-hour zones, which now read those
-// buckets, stay exact.
+// old rows' half-hour buckets per model, node and in total (none per user),
+// exactly a plain aggregation of the raw rows, one compacted row per key; rows
+// written afterwards are folded at the new grain by the new triggers; and the
+// stats in half-hour zones, which now read those buckets (and a user's
+// five-minute ones), stay exact.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
@@ -23,7 +24,7 @@ const insertRows = (from: number) => db`
     '2026-05-01T00:00:00Z'::timestamptz + i * interval '4 minutes 47 seconds', 100 + i, CASE WHEN i % 6 <> 0 THEN i * 0.000001 END
   FROM generate_series(${from}::int, ${from + 299}::int) AS i`;
 
-/** The half-hour rows, one per key and bucket, against the same grouping of the raw rows: the rows that differ. */
+/** The half-hour rows, one per key and bucket, against the same grouping of the raw rows (no user rows): the rows that differ. */
 async function halfHourDifferences(): Promise<number> {
   const [row] = await db`
     WITH expected AS (
@@ -35,7 +36,7 @@ async function halfHourDifferences(): Promise<number> {
         count(u.latency_ms) AS latency_calls, coalesce(sum(u.time_to_first_token_ms), 0) AS ttft_ms_sum,
         count(u.time_to_first_token_ms) AS ttft_calls
       FROM llm_tracker_usage u
-      CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name'), ('total', '')) AS k(dimension, value)
+      CROSS JOIN LATERAL (VALUES ('model', u.model), ('node', u.metadata->>'node_name'), ('total', '')) AS k(dimension, value)
       GROUP BY 1, 2, 3, 4
     ), actual AS (
       SELECT dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens, total_tokens,
@@ -46,16 +47,21 @@ async function halfHourDifferences(): Promise<number> {
   return row!.differing as number;
 }
 
-/** getStatsOverTime (hourly by user, daily) and getStatsByDay in Kolkata equal the raw rows' hours and days there. */
+/**
+ * getStatsOverTime (hourly by model, from half-hour rows, and by user, from five-minute rows; daily) and getStatsByDay in
+ * Kolkata equal the raw rows' hours and days there.
+ */
 async function expectStatsExact(): Promise<void> {
   const [lo, hi] = ["2026-05-01T03:07:41", "2026-05-02T10:52:05.5"];
   const where = db`created_at >= ${lo}::timestamp AT TIME ZONE 'Asia/Kolkata' AND created_at < ${hi}::timestamp AT TIME ZONE 'Asia/Kolkata'`;
-  const hourly = await db`SELECT to_char(date_trunc('hour', created_at AT TIME ZONE 'Asia/Kolkata'), 'YYYY-MM-DD"T"HH24') || ':00:00+05:30' AS bucket_start,
-    user_id, count(*)::int AS calls, sum(total_tokens)::int AS tokens FROM llm_tracker_usage WHERE ${where} GROUP BY 1, 2`;
-  const overTime = await getStatsOverTime(lo, hi, { db, timeZone: "Asia/Kolkata", bucket: "hour", groupBy: "user" });
-  const cell = (start: unknown, user: unknown, calls: unknown, tokens: unknown) => `${String(start)} ${String(user)}: ${String(calls)} calls, ${String(tokens)} tokens`;
-  expect(overTime.filter((e) => e.total_calls > 0).map((e) => cell(e.bucket_start, e.user_id, e.total_calls, e.total_tokens)).sort())
-    .toEqual(hourly.map((r) => cell(r.bucket_start, r.user_id, r.calls, r.tokens)).sort());
+  const cell = (start: unknown, key: unknown, calls: unknown, tokens: unknown) => `${String(start)} ${String(key)}: ${String(calls)} calls, ${String(tokens)} tokens`;
+  for (const [groupBy, column] of [["model", "model"], ["user", "user_id"]] as const) {
+    const hourly = await db`SELECT to_char(date_trunc('hour', created_at AT TIME ZONE 'Asia/Kolkata'), 'YYYY-MM-DD"T"HH24') || ':00:00+05:30' AS bucket_start,
+      ${db(column)} AS key, count(*)::int AS calls, sum(total_tokens)::int AS tokens FROM llm_tracker_usage WHERE ${where} GROUP BY 1, 2`;
+    const overTime = await getStatsOverTime(lo, hi, { db, timeZone: "Asia/Kolkata", bucket: "hour", groupBy });
+    expect(overTime.filter((e) => e.total_calls > 0).map((e) => cell(e.bucket_start, groupBy === "model" ? e.model : e.user_id, e.total_calls, e.total_tokens)).sort(), groupBy)
+      .toEqual(hourly.map((r) => cell(r.bucket_start, r.key, r.calls, r.tokens)).sort());
+  }
   const daily = await db`SELECT to_char((created_at AT TIME ZONE 'Asia/Kolkata')::date, 'YYYY-MM-DD') AS date, count(*)::int AS calls,
     sum(total_tokens)::int AS tokens FROM llm_tracker_usage WHERE ${where} GROUP BY 1 ORDER BY 1`;
   expect((await getStatsByDay(lo, hi, { db, timeZone: "Asia/Kolkata" })).map((d) => ({ date: d.date, calls: d.total_calls, tokens: d.total_tokens }))).toEqual(daily);
@@ -84,7 +90,9 @@ afterAll(async () => {
 });
 
 describe("migration 0009 (half-hour grain)", () => {
-  it("adds the existing rows' half-hour buckets, exactly the raw rows' sums, one compacted row per key", async () => {
+  it("adds the existing rows' half-hour buckets per model, node and in total, exactly the raw rows' sums, one compacted row per key", async () => {
+    const dimensions = await db`SELECT DISTINCT dimension FROM llm_tracker_usage_rollup WHERE grain = 'half_hour' ORDER BY 1`;
+    expect(dimensions.map((row) => row.dimension)).toEqual(["model", "node", "total"]);
     const [counts] = await db`SELECT count(*)::int AS rows, count(*) FILTER (WHERE NOT compacted)::int AS uncompacted,
       count(DISTINCT (dimension, bucket, key_is_null, key))::int AS keys FROM llm_tracker_usage_rollup WHERE grain = 'half_hour'`;
     expect(counts!.rows).toBeGreaterThan(0);

@@ -91,6 +91,8 @@ async function rollupFromRows(sql: Sql): Promise<string[]> {
       FROM llm_tracker_usage u
       CROSS JOIN (VALUES ('five_minutes'), ('half_hour'), ('hour'), ('day')) AS g(grain)
       CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata ->> 'node_name'), ('total', '')) AS k(dimension, value)
+      -- No half hours per user (drizzle/0009).
+      WHERE NOT (g.grain = 'half_hour' AND k.dimension = 'user')
     ) AS keyed
     GROUP BY grain, dimension, bucket, key_is_null, key ORDER BY 1`;
   return rows.map((row) => row.r);

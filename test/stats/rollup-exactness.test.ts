@@ -37,6 +37,8 @@ async function expectRollupMatchesRows(db: Sql): Promise<void> {
       FROM llm_tracker_usage u
       CROSS JOIN (VALUES ('five_minutes'), ('half_hour'), ('hour'), ('day')) AS g(grain)
       CROSS JOIN LATERAL (VALUES ('model', u.model), ('user', u.user_id), ('node', u.metadata->>'node_name'), ('total', '')) AS k(dimension, value)
+      -- No half hours per user (drizzle/0009): any such row in the rollup is a difference.
+      WHERE NOT (g.grain = 'half_hour' AND k.dimension = 'user')
       GROUP BY 1, 2, 3, 4, 5
     ), actual AS (
       -- A key may hold several appended partial sums until it is compacted.

@@ -2,8 +2,9 @@
 // database are tampered with, and the stats move exactly when (and only when)
 // they were planned to read that bucket — whole days and hours from the rollup,
 // whole five minutes from the five-minute buckets, hours cut by a local hour or
-// midnight at :30 UTC from their half-hour buckets and at :45 from their
-// five-minute buckets; only the edges from the raw rows.
+// midnight at :30 UTC from their half-hour buckets (by user, which has none,
+// from their five-minute buckets) and at :45 from their five-minute buckets;
+// only the edges from the raw rows.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
@@ -145,6 +146,51 @@ describe("the stats' fast path", () => {
       await restoreFive();
       await restoreHalf();
     }
+  });
+
+  it("reads a half-hour zone's cut hours by user (grouped or filtered) from the five-minute buckets: there are no user half hours", async () => {
+    const [userHalfHours] = await db`SELECT count(*)::int AS n FROM llm_tracker_usage_rollup WHERE grain = 'half_hour' AND dimension = 'user'`;
+    expect(userHalfHours!.n).toBe(0);
+    const hourly = (extra: object) =>
+      getStatsOverTime("2026-05-02T08:00:00", "2026-05-02T11:00:00", { ...options("Asia/Kolkata"), bucket: "hour", ...extra })
+        .then((hours) => hours.map((hour) => [hour.bucket_start, hour.total_tokens]));
+    const daily = (extra: object) =>
+      getStatsOverTime("2026-05-01", "2026-05-02", { ...options("Asia/Kolkata"), bucket: "day", ...extra }).then((days) => days.map((day) => day.total_tokens));
+    // The plain aggregation of the raw rows, untampered: one row of 10 tokens per hour.
+    const reference = await db`
+      SELECT to_char(date_trunc('hour', created_at AT TIME ZONE 'Asia/Kolkata'), 'YYYY-MM-DD"T"HH24') || ':00:00+05:30' AS bucket_start,
+        sum(total_tokens)::int AS tokens
+      FROM llm_tracker_usage
+      WHERE created_at >= '2026-05-02T08:00:00'::timestamp AT TIME ZONE 'Asia/Kolkata' AND created_at < '2026-05-02T11:00:00'::timestamp AT TIME ZONE 'Asia/Kolkata'
+      GROUP BY 1 ORDER BY 1`;
+    const expected = reference.map((row) => [row.bucket_start, row.tokens]);
+    expect(expected).toEqual([
+      ["2026-05-02T08:00:00+05:30", 10],
+      ["2026-05-02T09:00:00+05:30", 10],
+      ["2026-05-02T10:00:00+05:30", 10],
+    ]);
+    expect(await hourly({ groupBy: "user" })).toEqual(expected);
+    expect(await hourly({ filter: { userId: "u" } })).toEqual(expected);
+    // 03:30Z is 09:00 in Kolkata; 18:30Z on May 1 is Kolkata's May 2 midnight.
+    const restoreHour = await tamper("five_minutes", "user", "2026-05-02T03:30:00Z", 1000);
+    const restoreDay = await tamper("five_minutes", "user", "2026-05-01T18:30:00Z", 100);
+    try {
+      const tampered = [
+        ["2026-05-02T08:00:00+05:30", 10],
+        ["2026-05-02T09:00:00+05:30", 1010],
+        ["2026-05-02T10:00:00+05:30", 10],
+      ];
+      expect(await hourly({ groupBy: "user" })).toEqual(tampered);
+      expect(await hourly({ filter: { userId: "u" } })).toEqual(tampered);
+      expect(await daily({ groupBy: "user" })).toEqual([180, 340]);
+      expect(await daily({ filter: { userId: "u" } })).toEqual([180, 340]);
+      // By model the same hours come from the half-hour buckets, untouched.
+      expect(await hourly({ groupBy: "model" })).toEqual(expected);
+    } finally {
+      await restoreDay();
+      await restoreHour();
+    }
+    expect(await hourly({ groupBy: "user" })).toEqual(expected);
   });
 
   it("never reads an hour that a local midnight cuts from its hour bucket", async () => {
