@@ -5,8 +5,13 @@
 // midnight, and a date-only `to` as the end of that day).
 
 const HOUR_MS = 3_600_000;
-/** Hourly buckets are offered up to this many days (the stats allow 1,000 buckets). */
-export const MAX_HOURLY_DAYS = 40;
+/**
+ * Hourly buckets are offered up to this many days: a week is 168 bars, about
+ * as many as a chart shows readably, and past it an hourly chart by model costs
+ * the server more than a page call should (30 days: ~150 ms at 10M rows, see
+ * docs/benchmarks.md); the stats themselves allow 1,000 buckets.
+ */
+export const MAX_HOURLY_DAYS = 7;
 
 /** The wall clock of `instant` in `zone`. */
 export function localParts(instant, zone) {
