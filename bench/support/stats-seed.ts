@@ -72,28 +72,32 @@ export async function seedWithRollupBuilt(sql: Sql, total: number): Promise<void
     await tx.unsafe(`ALTER TABLE llm_tracker_usage ADD CONSTRAINT llm_tracker_usage_pkey ${primaryKey!.definition}`);
     for (const index of indexes) await tx.unsafe(index.indexdef);
     await tx`SET LOCAL work_mem = '256MB'`;
+    // The groupings of the triggers' fold (drizzle/0009): half hours per model, node and total, not per user.
     await tx`
       INSERT INTO llm_tracker_usage_rollup (
         grain, dimension, bucket, key_is_null, key, calls, successful_calls, prompt_tokens, completion_tokens,
         total_tokens, cached_tokens, reasoning_tokens, cost_usd, unpriced_calls,
         latency_ms_sum, latency_calls, ttft_ms_sum, ttft_calls, compacted
       )
-      SELECT CASE WHEN grouping(g.minutes) = 0 THEN 'five_minutes' WHEN grouping(g.hour) = 0 THEN 'hour' ELSE 'day' END,
+      SELECT CASE WHEN grouping(g.minutes) = 0 THEN 'five_minutes' WHEN grouping(g.half_hour) = 0 THEN 'half_hour'
+          WHEN grouping(g.hour) = 0 THEN 'hour' ELSE 'day' END,
         CASE WHEN grouping(g.model) = 0 THEN 'model' WHEN grouping(g.user_id) = 0 THEN 'user' WHEN grouping(g.node) = 0 THEN 'node' ELSE 'total' END,
-        coalesce(g.minutes, g.hour, g.day),
+        coalesce(g.minutes, g.half_hour, g.hour, g.day),
         CASE WHEN grouping(g.model) = 0 THEN false WHEN grouping(g.user_id) = 0 THEN g.user_id IS NULL WHEN grouping(g.node) = 0 THEN g.node IS NULL ELSE false END,
         CASE WHEN grouping(g.model) = 0 THEN g.model WHEN grouping(g.user_id) = 0 THEN coalesce(g.user_id, '') WHEN grouping(g.node) = 0 THEN coalesce(g.node, '') ELSE '' END,
         count(*), count(*) FILTER (WHERE g.success), sum(g.prompt_tokens), sum(g.completion_tokens), sum(g.total_tokens),
         sum(g.cached_tokens), sum(g.reasoning_tokens), coalesce(sum(g.cost_usd), 0), count(*) FILTER (WHERE g.cost_usd IS NULL),
         coalesce(sum(g.latency_ms), 0), count(g.latency_ms), coalesce(sum(g.time_to_first_token_ms), 0), count(g.time_to_first_token_ms), true
       FROM (
-        SELECT date_bin('5 minutes', created_at, '2000-01-01T00:00:00Z') AS minutes, date_trunc('hour', created_at, 'UTC') AS hour,
+        SELECT date_bin('5 minutes', created_at, '2000-01-01T00:00:00Z') AS minutes,
+          date_bin('30 minutes', created_at, '2000-01-01T00:00:00Z') AS half_hour, date_trunc('hour', created_at, 'UTC') AS hour,
           date_trunc('day', created_at, 'UTC') AS day, model, user_id, metadata ->> 'node_name' AS node, success, prompt_tokens,
           completion_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_usd, latency_ms::int8 AS latency_ms,
           time_to_first_token_ms::int8 AS time_to_first_token_ms
         FROM llm_tracker_usage
       ) AS g
       GROUP BY GROUPING SETS ((g.minutes, g.model), (g.minutes, g.user_id), (g.minutes, g.node), (g.minutes),
+                              (g.half_hour, g.model), (g.half_hour, g.node), (g.half_hour),
                               (g.hour, g.model), (g.hour, g.user_id), (g.hour, g.node), (g.hour),
                               (g.day, g.model), (g.day, g.user_id), (g.day, g.node), (g.day))`;
   });

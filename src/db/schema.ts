@@ -70,7 +70,7 @@ export type NewUsageRow = typeof llmTrackerUsage.$inferInsert;
 export const llmTrackerUsageRollup = pgTable(
   "llm_tracker_usage_rollup",
   {
-    /** `five_minutes`, `hour` or `day`, buckets aligned in UTC. */
+    /** `five_minutes`, `half_hour` (drizzle/0009; model, node and total only), `hour` or `day`, buckets aligned in UTC. */
     grain: text("grain").notNull(),
     /** `model`, `user`, `node`, or `total` (key '': every call of the bucket). */
     dimension: text("dimension").notNull(),

@@ -36,8 +36,8 @@ export type Dimension = "model" | "user" | "node";
 /** Where rows are read from: a grouping, or `total` (one row per bucket, key ''). */
 export type RollupDimension = Dimension | "total";
 
-/** The rollup's bucket sizes. */
-export type Grain = "five_minutes" | "hour" | "day";
+/** The rollup's bucket sizes (the plan's spans use five minutes, hours and days; half hours are read by usage-sources.ts). */
+export type Grain = "five_minutes" | "half_hour" | "hour" | "day";
 
 export interface PlanOptions {
   /**

@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type RollupDimension } from "./range-plan.js";
+import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type Grain, type RollupDimension } from "./range-plan.js";
 import { rawRowsMatching, rawRowsOfAny, rollupRowsOf, rollupRowsOfAny, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, hourClockOf, type BucketUnit } from "./time-buckets.js";
@@ -112,12 +112,17 @@ export interface BucketSourceOptions {
  *
  * A rollup hour is placed in a bucket only when it lies wholly inside it (its
  * first and last microsecond have the same key); an hour a bucket boundary cuts
- * (a local midnight at :30 / :45 UTC, as in Asia/Kolkata) is read as its twelve
- * five-minute buckets instead, placed the same way (keyed by arithmetic when
- * the zone's offset holds through the hour and is whole five minutes, else
- * from a generated list of the twelve), and only a five-minute
- * bucket that is itself cut (no zone since the 1970s has such an offset) is
- * read from the raw rows, as are the edges. UTC days come from day buckets only
+ * (a local hour or midnight at :30 / :45 UTC, as in Asia/Kolkata or
+ * Asia/Kathmandu) is read from finer rollup buckets instead, each placed
+ * wholly in one bucket: when the zone's offset holds through the hour, its two
+ * half-hour buckets if the offset is whole half hours (the cut then falls at
+ * :30) and the rollup has half hours of the dimension read (model, node, total:
+ * not user, see drizzle/0009), else its twelve five-minute buckets if whole
+ * five minutes (placed by one comparison with the instant of the cut); otherwise (a DST switch inside
+ * the hour, an offset in seconds) its twelve five-minute buckets from a
+ * generated list, each keyed by the zone. Only a five-minute bucket that is
+ * itself cut (no zone since the 1970s has such an offset) is read from the raw
+ * rows, as are the edges. UTC days come from day buckets only
  * for day buckets in UTC itself. A filter the rollup cannot answer (see
  * sourceFor) reads the raw rows of the whole range.
  */
@@ -154,6 +159,20 @@ export function fromUsageBuckets(
   const where = sql`${source.term ? rollupRowsOf(sql, source.term) : sql``} ${grouping && onlyKeys ? rollupRowsOfAny(sql, onlyKeys) : sql``}`;
   // A fragment of its own: postgres.js reads sql(list) by the last keyword before it, and a comment's " in " would make it a value list.
   const summedColumns = sql`${sql(SUMMED)}`;
+  // A cut hour whose offset holds throughout and is whole half hours (or else whole five minutes):
+  // its one local boundary (split_at) falls on a half-hour (five-minute) mark, so each of its rows of
+  // that grain lies wholly in one bucket: the hour's first bucket before split_at, its last from there
+  // (no list of buckets to generate and join, no time arithmetic per row). Half-hour rows are two per
+  // key and hour, where five-minute rows are twelve.
+  // The rollup keeps no half hours per user (drizzle/0009: a user's would be about as many as their
+  // five-minute rows), so a user-grouped or user-filtered read takes a cut hour's five-minute rows.
+  const halfHours = source.dimension !== "user";
+  // Whether a cut hour whose offset holds is read from its half-hour rows: its offset is whole half hours.
+  const onHalfHours = halfHours ? sql`extract(epoch FROM offset_at_start)::int % 1800 = 0` : sql`false`;
+  const cutHourRows = (grain: CutGrain) => sql`
+      SELECT CASE WHEN r.bucket < hours.split_at THEN hours.k_local ELSE hours.last_k_local END, hours.k_off,
+        ${rollupGroup} ${summedColumns}
+      ${unit === "hour" ? cutHoursInOneScan(sql, grain, source.dimension, where) : cutHoursOneByOne(sql, grain, source.dimension, where)}`;
   const daySpan = utcDays
     ? sql`UNION ALL
       SELECT bucket AT TIME ZONE 'UTC', 0, ${rollupGroup} ${sql(SUMMED)} FROM llm_tracker_usage_rollup
@@ -167,8 +186,18 @@ export function fromUsageBuckets(
         date_trunc(${unit}, local_start) = date_trunc(${unit}, local_last) ${unit === "hour" ? sql`AND offset_at_start = offset_at_last` : sql``} AS whole,
         -- The zone's offset through the hour, when it does not change within it (else null).
         CASE WHEN offset_at_start = offset_at_last THEN offset_at_start END AS offset_through,
-        -- Whether that offset is whole five minutes (every zone since the 1970s; not the odd historical LMT).
-        extract(epoch FROM offset_at_start)::int % 300 = 0 AS on_five_minutes,
+        -- Which rollup grain a cut hour is read from while its offset holds (see cutHourRows): the local
+        -- boundary then falls on a half-hour mark when the offset is whole half hours (Asia/Kolkata,
+        -- Australia/Adelaide, America/St_Johns), read from the half-hour rows unless the dimension is
+        -- user (onHalfHours), else on a five-minute mark when it is whole five minutes (Asia/Kathmandu at
+        -- +5:45; every zone since the 1970s is one or the other), read from the five-minute rows; neither
+        -- for the odd historical offset in seconds, whose five minutes the fives CTE lists. Booleans, not
+        -- one text column: the planner guesses a boolean true for half the hours but a text equal to a
+        -- value for one in 200, and for so few hours it would scan them once per rollup row instead of
+        -- hashing them.
+        offset_at_start = offset_at_last AND ${onHalfHours} AS from_half_hours,
+        offset_at_start = offset_at_last AND NOT (${onHalfHours})
+          AND extract(epoch FROM offset_at_start)::int % 300 = 0 AS from_five_minutes,
         -- For an hour cut at one boundary while its offset holds: the later bucket's k_local, and the
         -- instant it starts (local time runs with UTC there; under an hour, so no day arithmetic).
         date_trunc(${unit}, local_last) AS last_k_local,
@@ -194,14 +223,15 @@ export function fromUsageBuckets(
       CROSS JOIN LATERAL (${key(sql`f`)}) AS first_key
       CROSS JOIN LATERAL (${key(sql`f + interval '4:59.999999'`)}) AS last_key
       UNION ALL
-      -- A cut hour whose offset holds throughout (all but DST switches): local time is UTC plus that
-      -- offset, the same keys as bucketKeyOf gives, without a time zone lookup per five minutes.
+      -- A cut hour whose offset holds throughout but is off whole five minutes (historical offsets in
+      -- seconds): local time is UTC plus that offset, the same keys as bucketKeyOf gives, without a
+      -- time zone lookup per five minutes.
       SELECT f, date_trunc(${unit}, first_local), ${unit === "hour" ? sql`extract(epoch FROM offset_through)::int` : sql`0`},
         date_trunc(${unit}, first_local) = date_trunc(${unit}, first_local + interval '4:59.999999')
       FROM hours
       CROSS JOIN LATERAL generate_series(b, b + interval '55 minutes', interval '5 minutes') AS f
       CROSS JOIN LATERAL (SELECT (f AT TIME ZONE 'UTC') + offset_through AS first_local) AS local_clock
-      WHERE NOT whole AND offset_through IS NOT NULL AND NOT on_five_minutes
+      WHERE NOT whole AND offset_through IS NOT NULL AND NOT from_half_hours AND NOT from_five_minutes
     )
     SELECT ${select}
     FROM (
@@ -220,13 +250,8 @@ export function fromUsageBuckets(
       ) AS r
       WHERE fives.whole
       UNION ALL
-      -- A cut hour whose offset holds throughout and is whole five minutes: local boundaries fall on
-      -- five-minute marks, so each of its five-minute rows lies wholly in one bucket: the hour's first
-      -- before its one boundary (split_at), its last from there (no list of five-minute buckets to
-      -- generate and join, no time arithmetic per row).
-      SELECT CASE WHEN r.bucket < hours.split_at THEN hours.k_local ELSE hours.last_k_local END, hours.k_off,
-        ${rollupGroup} ${summedColumns}
-      ${unit === "hour" ? cutHoursInOneScan(sql, source.dimension, where) : cutHoursOneByOne(sql, source.dimension, where)}
+      ${halfHours ? sql`${cutHourRows("half_hour")} UNION ALL` : sql``}
+      ${cutHourRows("five_minutes")}
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (
@@ -246,35 +271,44 @@ export function fromUsageBuckets(
     ${rest}`;
 }
 
+/** The finer grains a cut hour is read from when its offset holds through it. */
+type CutGrain = Extract<Grain, "half_hour" | "five_minutes">;
+
+/** The `hours` column that is true for the cut hours read from `grain`. */
+function readFrom(sql: Sql, grain: CutGrain): Fragment {
+  return grain === "half_hour" ? sql`from_half_hours` : sql`from_five_minutes`;
+}
+
 /**
- * The five-minute rollup rows of the hours a bucket boundary cuts, with those hours (as `r` and
- * `hours`), for hourly buckets: in a half-hour zone every hour is cut, so one index range scan
- * from the first such hour to the end of the last, hashed against them, reads only rows it needs.
+ * The `grain` rollup rows of the cut hours read from that grain (readFrom), with those
+ * hours (as `r` and `hours`), for hourly buckets: in a half-hour zone every hour is cut, so one
+ * index range scan from the first such hour to the end of the last, hashed against them, reads
+ * only rows it needs.
  */
-function cutHoursInOneScan(sql: Sql, dimension: RollupDimension, where: Fragment): Fragment {
+function cutHoursInOneScan(sql: Sql, grain: CutGrain, dimension: RollupDimension, where: Fragment): Fragment {
   return sql`
       FROM llm_tracker_usage_rollup AS r
       -- date_bin, not date_trunc: the UTC hour the row falls in, whatever the session's time zone.
       JOIN hours ON hours.b = date_bin('1 hour', r.bucket, timestamptz '2000-01-01T00:00:00Z')
-        AND NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes
-      WHERE r.grain = 'five_minutes' AND r.dimension = ${dimension} ${where}
-        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes)
-        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND offset_through IS NOT NULL AND on_five_minutes) + interval '1 hour'`;
+        AND NOT hours.whole AND hours.${readFrom(sql, grain)}
+      WHERE r.grain = ${grain} AND r.dimension = ${dimension} ${where}
+        AND r.bucket >= (SELECT min(b) FROM hours WHERE NOT whole AND ${readFrom(sql, grain)})
+        AND r.bucket < (SELECT max(b) FROM hours WHERE NOT whole AND ${readFrom(sql, grain)}) + interval '1 hour'`;
 }
 
 /**
  * The same rows for day buckets: a day boundary cuts one hour a day, so one index range scan per
- * cut hour (a scan from the first to the last would read every five-minute row of the range:
- * 167,000 rows by model over 30 days at 10M, for the 7,200 it needs).
+ * cut hour (a scan from the first to the last would read every row of the range at that grain:
+ * 167,000 five-minute rows by model over 30 days at 10M, for the 7,200 it needs).
  */
-function cutHoursOneByOne(sql: Sql, dimension: RollupDimension, where: Fragment): Fragment {
+function cutHoursOneByOne(sql: Sql, grain: CutGrain, dimension: RollupDimension, where: Fragment): Fragment {
   return sql`
       FROM hours CROSS JOIN LATERAL (
         SELECT * FROM llm_tracker_usage_rollup
-        WHERE grain = 'five_minutes' AND dimension = ${dimension} ${where}
+        WHERE grain = ${grain} AND dimension = ${dimension} ${where}
           AND bucket >= hours.b AND bucket < hours.b + interval '1 hour' OFFSET 0
       ) AS r
-      WHERE NOT hours.whole AND hours.offset_through IS NOT NULL AND hours.on_five_minutes`;
+      WHERE NOT hours.whole AND hours.${readFrom(sql, grain)}`;
 }
 
 /**

@@ -1,12 +1,14 @@
 // Proves which source each stats query reads: the rollup rows of a scratch
 // database are tampered with, and the stats move exactly when (and only when)
 // they were planned to read that bucket — whole days and hours from the rollup,
-// whole five minutes from the five-minute buckets, and hours cut by a local
-// midnight from their five-minute buckets; only the edges from the raw rows.
+// whole five minutes from the five-minute buckets, hours cut by a local hour or
+// midnight at :30 UTC from their half-hour buckets (by user, which has none,
+// from their five-minute buckets) and at :45 from their five-minute buckets;
+// only the edges from the raw rows.
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMigrations } from "../../src/db/migrate.js";
-import { getStatsByDay, getStatsByModel, getStatsByNode, getStatsByUser, getSummaryStats } from "../../src/stats/index.js";
+import { getStatsByDay, getStatsByModel, getStatsByNode, getStatsByUser, getStatsOverTime, getSummaryStats } from "../../src/stats/index.js";
 import { createTestDatabase, type TestDatabase } from "../support/test-database.js";
 
 let database: TestDatabase;
@@ -29,7 +31,7 @@ afterAll(async () => {
 });
 
 /** Adds `tokens` to one rollup row, as if the rollup said so; returns a function that takes it back. */
-async function tamper(grain: "five_minutes" | "hour" | "day", dimension: string, bucket: string, tokens: number): Promise<() => Promise<void>> {
+async function tamper(grain: "five_minutes" | "half_hour" | "hour" | "day", dimension: string, bucket: string, tokens: number): Promise<() => Promise<void>> {
   const change = (delta: number) => db`
     UPDATE llm_tracker_usage_rollup SET total_tokens = total_tokens + ${delta}, prompt_tokens = prompt_tokens + ${delta}
     WHERE grain = ${grain} AND dimension = ${dimension} AND bucket = ${bucket}::timestamptz`;
@@ -99,15 +101,96 @@ describe("the stats' fast path", () => {
     }
   });
 
-  it("reads an hour that a local midnight cuts from its five-minute buckets", async () => {
-    const restoreFive = await tamper("five_minutes", "total", "2026-05-01T18:30:00Z", 100);
+  it("reads an hour that a local midnight cuts at :30 from its half-hour buckets, and one cut at :45 from its five-minute buckets", async () => {
+    const restoreHalf = await tamper("half_hour", "total", "2026-05-01T18:30:00Z", 100);
+    const restoreFive = await tamper("five_minutes", "total", "2026-05-01T18:30:00Z", 1000);
     try {
-      // Kolkata's May 2 starts at 18:30Z on May 1, inside the 18:00Z hour: the 18:30Z bucket is May 2's first.
+      // Kolkata's May 2 starts at 18:30Z on May 1, inside the 18:00Z hour: the 18:30Z half hour is May 2's first.
       const kolkata = await getStatsByDay("2026-05-01", "2026-05-02", options("Asia/Kolkata"));
       expect(kolkata.map((day) => day.total_tokens)).toEqual([180, 340]);
+      // Kathmandu's May 2 starts at 18:15Z: the 18:30Z half hour is cut, its five-minute buckets are read.
+      const kathmandu = await getStatsByDay("2026-05-01", "2026-05-02", options("Asia/Kathmandu"));
+      expect(kathmandu.map((day) => day.total_tokens)).toEqual([180, 1240]);
+      // Over time in day buckets, by model (the model rows untouched, the total rows tampered).
+      const overTime = (timeZone: string, groupBy?: "model") =>
+        getStatsOverTime("2026-05-01", "2026-05-02", { ...options(timeZone), bucket: "day", groupBy }).then((days) => days.map((day) => day.total_tokens));
+      expect(await overTime("Asia/Kolkata")).toEqual([180, 340]);
+      expect(await overTime("Asia/Kathmandu")).toEqual([180, 1240]);
+      expect(await overTime("Asia/Kolkata", "model")).toEqual([180, 240]);
     } finally {
       await restoreFive();
+      await restoreHalf();
     }
+  });
+
+  it("reads hourly buckets of a half-hour zone from the half-hour buckets, and of a :45 zone from the five-minute buckets", async () => {
+    const restoreHalf = await tamper("half_hour", "model", "2026-05-02T03:30:00Z", 100);
+    const restoreFive = await tamper("five_minutes", "model", "2026-05-02T03:30:00Z", 1000);
+    try {
+      const hours = async (timeZone: string) =>
+        (await getStatsOverTime("2026-05-02T08:00:00", "2026-05-02T11:00:00", { ...options(timeZone), bucket: "hour", groupBy: "model" }))
+          .map((hour) => [hour.bucket_start, hour.total_tokens]);
+      // 03:30Z is 09:00 in Kolkata: that local hour holds the row at 03:30Z and the tampered half hour.
+      expect(await hours("Asia/Kolkata")).toEqual([
+        ["2026-05-02T08:00:00+05:30", 10],
+        ["2026-05-02T09:00:00+05:30", 110],
+        ["2026-05-02T10:00:00+05:30", 10],
+      ]);
+      // 03:30Z is 09:15 in Kathmandu: the 09:00 local hour holds the tampered five minutes.
+      expect(await hours("Asia/Kathmandu")).toEqual([
+        ["2026-05-02T08:00:00+05:45", 10],
+        ["2026-05-02T09:00:00+05:45", 1010],
+        ["2026-05-02T10:00:00+05:45", 10],
+      ]);
+    } finally {
+      await restoreFive();
+      await restoreHalf();
+    }
+  });
+
+  it("reads a half-hour zone's cut hours by user (grouped or filtered) from the five-minute buckets: there are no user half hours", async () => {
+    const [userHalfHours] = await db`SELECT count(*)::int AS n FROM llm_tracker_usage_rollup WHERE grain = 'half_hour' AND dimension = 'user'`;
+    expect(userHalfHours!.n).toBe(0);
+    const hourly = (extra: object) =>
+      getStatsOverTime("2026-05-02T08:00:00", "2026-05-02T11:00:00", { ...options("Asia/Kolkata"), bucket: "hour", ...extra })
+        .then((hours) => hours.map((hour) => [hour.bucket_start, hour.total_tokens]));
+    const daily = (extra: object) =>
+      getStatsOverTime("2026-05-01", "2026-05-02", { ...options("Asia/Kolkata"), bucket: "day", ...extra }).then((days) => days.map((day) => day.total_tokens));
+    // The plain aggregation of the raw rows, untampered: one row of 10 tokens per hour.
+    const reference = await db`
+      SELECT to_char(date_trunc('hour', created_at AT TIME ZONE 'Asia/Kolkata'), 'YYYY-MM-DD"T"HH24') || ':00:00+05:30' AS bucket_start,
+        sum(total_tokens)::int AS tokens
+      FROM llm_tracker_usage
+      WHERE created_at >= '2026-05-02T08:00:00'::timestamp AT TIME ZONE 'Asia/Kolkata' AND created_at < '2026-05-02T11:00:00'::timestamp AT TIME ZONE 'Asia/Kolkata'
+      GROUP BY 1 ORDER BY 1`;
+    const expected = reference.map((row) => [row.bucket_start, row.tokens]);
+    expect(expected).toEqual([
+      ["2026-05-02T08:00:00+05:30", 10],
+      ["2026-05-02T09:00:00+05:30", 10],
+      ["2026-05-02T10:00:00+05:30", 10],
+    ]);
+    expect(await hourly({ groupBy: "user" })).toEqual(expected);
+    expect(await hourly({ filter: { userId: "u" } })).toEqual(expected);
+    // 03:30Z is 09:00 in Kolkata; 18:30Z on May 1 is Kolkata's May 2 midnight.
+    const restoreHour = await tamper("five_minutes", "user", "2026-05-02T03:30:00Z", 1000);
+    const restoreDay = await tamper("five_minutes", "user", "2026-05-01T18:30:00Z", 100);
+    try {
+      const tampered = [
+        ["2026-05-02T08:00:00+05:30", 10],
+        ["2026-05-02T09:00:00+05:30", 1010],
+        ["2026-05-02T10:00:00+05:30", 10],
+      ];
+      expect(await hourly({ groupBy: "user" })).toEqual(tampered);
+      expect(await hourly({ filter: { userId: "u" } })).toEqual(tampered);
+      expect(await daily({ groupBy: "user" })).toEqual([180, 340]);
+      expect(await daily({ filter: { userId: "u" } })).toEqual([180, 340]);
+      // By model the same hours come from the half-hour buckets, untouched.
+      expect(await hourly({ groupBy: "model" })).toEqual(expected);
+    } finally {
+      await restoreDay();
+      await restoreHour();
+    }
+    expect(await hourly({ groupBy: "user" })).toEqual(expected);
   });
 
   it("never reads an hour that a local midnight cuts from its hour bucket", async () => {

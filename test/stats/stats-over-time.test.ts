@@ -217,13 +217,16 @@ describe("getStatsOverTime", () => {
   });
 
   it("equals the plain aggregation for hours and days in :30 and :45 zones over days, edges at odd seconds", async () => {
-    // Every UTC hour is cut by a local hour in these zones, so every hour of the range is read from its five-minute rows.
-    const cases: Case[] = ["Asia/Kolkata", "Asia/Kathmandu"].flatMap((timeZone) =>
+    // Every UTC hour is cut by a local hour in these zones, so every hour of the range is read from its half-hour rows
+    // (Kolkata; Adelaide and St John's outside their DST switches, which fall in the March and April clusters) or its
+    // five-minute rows (Kathmandu; and in every zone by user, grouped or filtered: the rollup has no user half hours).
+    const cases: Case[] = ["Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide", "America/St_Johns"].flatMap((timeZone) =>
       (["hour", "day"] as const).flatMap((bucket) => [
         { start: "2026-03-05T07:13:29.5Z", end: "2026-03-10T17:47:03Z", options: { db, bucket, timeZone } },
         { start: "2026-10-23T00:29:59", end: "2026-10-31T23:44:01.000001", options: { db, bucket, timeZone, groupBy: "user" } },
         { start: "2026-04-02T11:15:07+05:45", end: "2026-04-07T02:30:00.999999Z", options: { db, bucket, timeZone, groupBy: "model", limit: 2 } },
         { start: "2026-09-03T18:31:01Z", end: "2026-09-08T06:14:59Z", options: { db, bucket, timeZone, filter: { nodeName: "interpret" } } },
+        { start: "2026-09-03T18:31:01Z", end: "2026-09-08T06:14:59Z", options: { db, bucket, timeZone, filter: { userId: "u1" } } },
       ]),
     );
     await expectExact(db, cases);
