@@ -95,16 +95,16 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
 }
 
 /** A cell's columns after its bucket's label and its key, in the order the statement lists them. */
-const CELL_FIGURES = [
+const CELL_COLUMNS = [
   "series", "total_calls", "successful_calls", "total_prompt_tokens", "total_completion_tokens", "total_tokens",
   "total_cost_usd", "unpriced_calls", "avg_latency_ms", "avg_time_to_first_token_ms",
 ] as const;
 
-/** A cell as the statement sends it ([label, key, ...CELL_FIGURES]), by column name. */
+/** A cell as the statement sends it ([label, key, ...CELL_COLUMNS]), by column name. */
 function cellOf(values: unknown[], field: KeyField | undefined): Record<string, unknown> {
   const cell: Record<string, unknown> = { bucket_start: values[0] };
   if (field) cell[field] = values[1];
-  CELL_FIGURES.forEach((name, i) => (cell[name] = values[i + 2]));
+  CELL_COLUMNS.forEach((name, i) => (cell[name] = values[i + 2]));
   return cell;
 }
 
@@ -185,7 +185,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
     SELECT (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
       (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours,
       (SELECT json_agg(json_build_array(bucket_start, at))::text FROM buckets) AS buckets,
-      (SELECT json_agg(json_build_array(buckets.bucket_start, ${field ? q`cells.${q(field)}` : q`NULL`}, ${q.unsafe(CELL_FIGURES.map((name) => `cells.${name}`).join(", "))}))::text
+      (SELECT json_agg(json_build_array(buckets.bucket_start, ${field ? q`cells.${q(field)}` : q`NULL`}, ${q.unsafe(CELL_COLUMNS.map((name) => `cells.${name}`).join(", "))}))::text
         FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off) AS cells`;
 }
 
