@@ -19,6 +19,8 @@ import { fromUsageBuckets } from "./usage-sources.js";
 export const MAX_BUCKETS = 1_000;
 /** The most entries one call returns (buckets × series). */
 export const MAX_ENTRIES = 100_000;
+/** Up to this limit the series are ranked first and their keys listed in the statement (one parameter each). */
+const MAX_LISTED_SERIES = 1_000;
 
 const UNITS: readonly BucketUnit[] = ["hour", "day"];
 const GROUPS: readonly OverTimeGroupBy[] = ["model", "user", "node"];
@@ -70,11 +72,13 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const terms = parseStatsFilter(options.filter);
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
-  // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read.
-  const onlyKeys = groupBy && field && limit !== undefined ? await topSeries(sql, range, groupBy, field, limit, terms) : undefined;
+  // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read;
+  // past MAX_LISTED_SERIES every key's cells are ranked in the statement and the rest dropped there.
+  const listsKeys = groupBy && field && limit !== undefined && limit <= MAX_LISTED_SERIES;
+  const onlyKeys = listsKeys ? await topSeries(sql, range, groupBy, field, limit, terms) : undefined;
   if (onlyKeys?.length === 0) return [];
   const query = (cutOnlyNearEdges: boolean) =>
-    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }));
+    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, cutOnlyNearEdges }));
   let [row] = await query(true);
   // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
   // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
@@ -119,7 +123,8 @@ interface OverTimeQuery {
   groupBy: OverTimeGroupBy | undefined;
   field: KeyField | undefined;
   terms: FilterTerm[];
-  /** The series to read (the top N keys), when a limit keeps only some. */
+  limit: number | undefined;
+  /** The series to read (the top N keys, ranked before), when a limit keeps only some. */
   onlyKeys: readonly (string | null)[] | undefined;
   /** Sum the cells only when the range has no odd hours, planning cut five-minute buckets near its ends only. */
   cutOnlyNearEdges: boolean;
@@ -134,7 +139,7 @@ interface OverTimeQuery {
  * listed; should a zone's odd history hide one from the list, the union still
  * gives its rows a bucket.
  */
-function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, cutOnlyNearEdges }: OverTimeQuery): Fragment {
+function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, cutOnlyNearEdges }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
   const keyColumn = field ? q`${q(field)},` : q``;
   const cellsQuery = fromUsageBuckets(
@@ -173,6 +178,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, onlyKeys, c
         FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
       ) AS ranked
       WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
+        ${ranked && limit !== undefined ? q`AND ranked.series <= ${limit}::int8` : q``}
     ),
     -- Labelled once per bucket, before the join gives a bucket a row per series.
     buckets AS MATERIALIZED (

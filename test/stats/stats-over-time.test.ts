@@ -347,6 +347,19 @@ describe("getStatsOverTime limits", () => {
     ]);
   });
 
+  it("keeps the top series of any limit: past 1,000 ranked in the statement, not listed key by key (a parameter each, 65,535 at most)", async () => {
+    // 66,001 users on one day, tokens 1..66,001 (no ties): limit 66,000 drops the smallest.
+    await db`INSERT INTO llm_tracker_usage (id, user_id, model, prompt_tokens, total_tokens, created_at)
+      SELECT gen_random_uuid(), 'wide-' || lpad(i::text, 5, '0'), 'wide', i, i, '2025-08-01T09:00:00Z'
+      FROM generate_series(1, 66001) AS i`;
+    const options = { db, bucket: "day", groupBy: "user", timeZone: "UTC" } as const;
+    const all = await getStatsOverTime("2025-08-01", "2025-08-01", options);
+    expect(all).toHaveLength(66_001);
+    expect(all[0]).toMatchObject({ user_id: "wide-66001", total_tokens: 66_001 });
+    expect(await getStatsOverTime("2025-08-01", "2025-08-01", { ...options, limit: 66_000 })).toEqual(all.slice(0, 66_000));
+    expect(await getStatsOverTime("2025-08-01", "2025-08-01", { ...options, limit: 1_000 })).toEqual(all.slice(0, 1_000));
+  });
+
   // A database nobody listens on: these errors must come from the arguments, before any connection.
   const unreachable = postgres("postgres://nobody:hunter2@127.0.0.1:1/none", { connect_timeout: 1 });
   afterAll(() => unreachable.end());
