@@ -33,12 +33,13 @@ export function toNumber(value: unknown): number {
 }
 
 /**
- * Runs a query over a date range with JIT off (see withJitOff), turning
- * Postgres' "unknown time zone" into the caller's InvalidInputError.
+ * Runs a query over a date range with the stats' settings (see
+ * withStatsSettings), turning Postgres' "unknown time zone" into the caller's
+ * InvalidInputError.
  */
 export async function runStatsQuery<T>(sql: Sql, range: DateRange, query: (sql: Sql) => Promise<T>): Promise<T> {
   try {
-    return await withJitOff(sql, query);
+    return await withStatsSettings(sql, query);
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
     if (code === "22023" && message?.includes("time zone")) {
@@ -49,20 +50,26 @@ export async function runStatsQuery<T>(sql: Sql, range: DateRange, query: (sql: 
 }
 
 /**
- * Runs `query` with Postgres's JIT compiler off. The planner prices the
- * rollup-plus-edges queries as if every raw edge were large and would spend
- * tens of ms (10M rows: ~20–60 ms; by-day ~0.5–1 s) compiling queries that run
- * in a few ms. On our own pool (or any
- * client that can begin a transaction) it is `SET LOCAL` in a transaction of
- * its own, pipelined with the query; a caller's transaction (`options.db` from
- * `sql.begin`) is left as it is.
+ * Runs `query` with two planner settings of its own:
+ * - JIT off. The planner prices the rollup-plus-edges queries as if every raw
+ *   edge were large and would spend tens of ms (10M rows: ~20–60 ms; by-day
+ *   ~0.5–1 s) compiling queries that run in a few ms.
+ * - Custom plans only (`plan_cache_mode`). postgres.js prepares each statement
+ *   per connection; from its sixth run Postgres would also plan it without its
+ *   parameters (generic plan: ~50–120 ms for these statements, at 10M rows) and
+ *   might keep that plan, which cannot prune the day partitions or the rollup
+ *   spans by the range: a stats call would cost that spike, then maybe more.
+ * On our own pool (or any client that can begin a transaction) they are set
+ * locally in a transaction of its own, pipelined with the query; a caller's
+ * transaction (`options.db` from `sql.begin`) is left as it is.
  */
-export async function withJitOff<T>(sql: Sql, query: (sql: Sql) => Promise<T>): Promise<T> {
+export async function withStatsSettings<T>(sql: Sql, query: (sql: Sql) => Promise<T>): Promise<T> {
   if (typeof (sql as Partial<Sql>).begin !== "function") return query(sql);
   return (await sql.begin(async (tx) => {
-    // Not awaited on its own: the SET goes out with the query's first statement, in one round trip.
-    // Postgres runs them in order, so the setting is in force when that statement is planned.
-    const [, result] = await Promise.all([tx`SET LOCAL jit = off`.execute(), query(tx as unknown as Sql)]);
+    // Not awaited on its own: the settings go out with the query's first statement, in one round trip.
+    // Postgres runs them in order, so they are in force when that statement is planned.
+    const settings = tx`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`;
+    const [, result] = await Promise.all([settings.execute(), query(tx as unknown as Sql)]);
     return result;
   })) as T;
 }
