@@ -13,7 +13,7 @@ import { rankedStats } from "./ranked-stats.js";
 import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeysQuery, bucketLabelOf, type BucketUnit } from "./time-buckets.js";
-import { fromUsageBuckets } from "./usage-sources.js";
+import { fromUsageBuckets, fromUsageParts } from "./usage-sources.js";
 
 /** The most buckets one call returns per series: 41 days of hours, 2.7 years of days. */
 export const MAX_BUCKETS = 1_000;
@@ -72,13 +72,15 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const terms = parseStatsFilter(options.filter);
   const field = groupBy ? KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
-  // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read;
+  // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read:
+  // models in the statement itself (a CTE: they are few), users and nodes by the top-N search before it;
   // past MAX_LISTED_SERIES every key's cells are ranked in the statement and the rest dropped there.
-  const listsKeys = groupBy && field && limit !== undefined && limit <= MAX_LISTED_SERIES;
-  const onlyKeys = listsKeys ? await topSeries(sql, range, groupBy, field, limit, terms) : undefined;
+  const ranksModelsFirst = groupBy === "model" && limit !== undefined && limit <= MAX_LISTED_SERIES;
+  const listsKeys = groupBy !== "model" && field && limit !== undefined && limit <= MAX_LISTED_SERIES;
+  const onlyKeys = listsKeys ? await topSeries(sql, range, groupBy!, field, limit, terms) : undefined;
   if (onlyKeys?.length === 0) return [];
   const query = (cutOnlyNearEdges: boolean) =>
-    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, cutOnlyNearEdges }));
+    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }));
   let [row] = await query(true);
   // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
   // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
@@ -126,6 +128,8 @@ interface OverTimeQuery {
   limit: number | undefined;
   /** The series to read (the top N keys, ranked before), when a limit keeps only some. */
   onlyKeys: readonly (string | null)[] | undefined;
+  /** Rank the models over the range first in the statement (a CTE) and read only the top `limit`'s cells. */
+  ranksModelsFirst: boolean;
   /** Sum the cells only when the range has no odd hours, planning cut five-minute buckets near its ends only. */
   cutOnlyNearEdges: boolean;
 }
@@ -139,7 +143,7 @@ interface OverTimeQuery {
  * listed; should a zone's odd history hide one from the list, the union still
  * gives its rows a bucket.
  */
-function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, cutOnlyNearEdges }: OverTimeQuery): Fragment {
+function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
   const keyColumn = field ? q`${q(field)},` : q``;
   const cellsQuery = fromUsageBuckets(
@@ -160,8 +164,14 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
     // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
     q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
     terms,
-    { cutOnlyNearEdges, onlyKeys },
+    { cutOnlyNearEdges, onlyKeys, onlyKeysIn: ranksModelsFirst ? q`SELECT model FROM top_models` : undefined },
   );
+  // The top models by tokens over the range, ties by name in byte order (getStatsByModel's order).
+  const topModels = ranksModelsFirst
+    ? q`top_models AS MATERIALIZED (
+      ${fromUsageParts(q, range, "model", q`model`, q`GROUP BY model HAVING sum(calls) > 0 ORDER BY sum(total_tokens) DESC, model COLLATE "C" ASC LIMIT ${limit!}::int8`, terms)}
+    ),`
+    : q``;
   // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users; the
   // series of a limit were ranked before (fillSeries places them by their keys).
   const ranked = field && !onlyKeys;
@@ -169,7 +179,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
   const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
   const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
   return q`
-    WITH listed AS MATERIALIZED (
+    WITH ${topModels} listed AS MATERIALIZED (
       ${bucketKeysQuery(q, unit, zone, boundInstant(q, range.from!, zone), boundInstant(q, range.to!, zone), MAX_BUCKETS)}
     ),
     cells AS MATERIALIZED (
@@ -195,7 +205,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
         FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off) AS cells`;
 }
 
-/** The keys of the top `limit` series by total_tokens over the range, in rank order (as getStatsByUser ranks users). */
+/** The keys of the top `limit` users or nodes by total_tokens over the range, in rank order (as getStatsByUser ranks them). */
 async function topSeries(sql: Sql, range: DateRange, groupBy: OverTimeGroupBy, field: KeyField, limit: number, terms: FilterTerm[]): Promise<(string | null)[]> {
   const rows = await rankedStats(sql, range, groupBy, field, limit, terms);
   return rows.map((row) => row[field] as string | null);

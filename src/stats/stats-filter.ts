@@ -71,6 +71,16 @@ export function rawRowsOfAny(sql: Sql, dimension: Dimension, keys: readonly (str
   return anyOf(sql, keys, (named) => sql`${column} IN ${sql(named)}`, sql`${column} IS NULL`);
 }
 
+/** `AND …` keeping the rollup rows whose key `keys` (a subquery of non-null keys, such as models) yields. */
+export function rollupRowsIn(sql: Sql, keys: Fragment): Fragment {
+  return sql`AND NOT key_is_null AND key IN (${keys})`;
+}
+
+/** `AND …` keeping the raw usage rows whose `dimension` is a key `keys` (a subquery of non-null keys) yields. */
+export function rawRowsIn(sql: Sql, dimension: Dimension, keys: Fragment): Fragment {
+  return sql`AND ${rawColumn(sql, dimension)} IN (${keys})`;
+}
+
 /** `AND (named keys' condition OR null key's condition)`, with only the alternatives `keys` needs. */
 function anyOf(sql: Sql, keys: readonly (string | null)[], named: (names: string[]) => Fragment, none: Fragment): Fragment {
   const names = keys.filter((key): key is string => key !== null);

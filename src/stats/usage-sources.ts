@@ -4,7 +4,7 @@
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type Grain, type RollupDimension } from "./range-plan.js";
-import { rawRowsMatching, rawRowsOfAny, rollupRowsOf, rollupRowsOfAny, type FilterTerm } from "./stats-filter.js";
+import { rawRowsIn, rawRowsMatching, rawRowsOfAny, rollupRowsIn, rollupRowsOf, rollupRowsOfAny, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, hourClockOf, type BucketUnit } from "./time-buckets.js";
 
@@ -101,6 +101,8 @@ export interface BucketSourceOptions {
    * rollup rows of the others are never fetched. Needs `grouping`.
    */
   onlyKeys?: readonly (string | null)[];
+  /** The same from a subquery of the statement (non-null keys: models), for keys ranked in the statement itself. */
+  onlyKeysIn?: Fragment;
 }
 
 /**
@@ -134,7 +136,7 @@ export function fromUsageBuckets(
   select: Fragment,
   rest: Fragment,
   terms: FilterTerm[] = [],
-  { cutOnlyNearEdges = false, onlyKeys }: BucketSourceOptions = {},
+  { cutOnlyNearEdges = false, onlyKeys, onlyKeysIn }: BucketSourceOptions = {},
 ): Fragment {
   const zone = range.timeZone;
   const utcDays = unit === "day" && zone === "UTC";
@@ -142,7 +144,7 @@ export function fromUsageBuckets(
   const group = grouping ? groupColumn(sql, grouping) : undefined;
   const rollupGroup = group ? sql`${group.rollup},` : sql``;
   const rawGroup = group ? sql`${group.raw},` : sql``;
-  const ofKeys = grouping && onlyKeys ? rawRowsOfAny(sql, grouping, onlyKeys) : sql``;
+  const ofKeys = !grouping ? sql`` : onlyKeys ? rawRowsOfAny(sql, grouping, onlyKeys) : onlyKeysIn ? rawRowsIn(sql, grouping, onlyKeysIn) : sql``;
   const matching = sql`${rawRowsMatching(sql, terms)} ${ofKeys}`;
   const source = sourceFor(grouping, terms);
   if (source.kind === "raw") {
@@ -156,7 +158,8 @@ export function fromUsageBuckets(
       ) AS usage_buckets
       ${rest}`;
   }
-  const where = sql`${source.term ? rollupRowsOf(sql, source.term) : sql``} ${grouping && onlyKeys ? rollupRowsOfAny(sql, onlyKeys) : sql``}`;
+  const rollupOfKeys = !grouping ? sql`` : onlyKeys ? rollupRowsOfAny(sql, onlyKeys) : onlyKeysIn ? rollupRowsIn(sql, onlyKeysIn) : sql``;
+  const where = sql`${source.term ? rollupRowsOf(sql, source.term) : sql``} ${rollupOfKeys}`;
   // A fragment of its own: postgres.js reads sql(list) by the last keyword before it, and a comment's " in " would make it a value list.
   const summedColumns = sql`${sql(SUMMED)}`;
   // A cut hour whose offset holds throughout and is whole half hours (or else whole five minutes):
