@@ -75,9 +75,9 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read:
   // models in the statement itself (a CTE: they are few), users and nodes by the top-N search before it;
   // past MAX_LISTED_SERIES every key's cells are ranked in the statement and the rest dropped there.
-  const ranksModelsFirst = groupBy === "model" && limit !== undefined && limit <= MAX_LISTED_SERIES;
-  const listsKeys = groupBy !== "model" && field && limit !== undefined && limit <= MAX_LISTED_SERIES;
-  const onlyKeys = listsKeys ? await topSeries(sql, range, groupBy!, field, limit, terms) : undefined;
+  const ranksFirst = groupBy !== undefined && limit !== undefined && limit <= MAX_LISTED_SERIES;
+  const ranksModelsFirst = ranksFirst && groupBy === "model";
+  const onlyKeys = ranksFirst && groupBy !== "model" ? await topSeries(sql, range, groupBy, limit!, terms) : undefined;
   if (onlyKeys?.length === 0) return [];
   const query = (cutOnlyNearEdges: boolean) =>
     runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }));
@@ -206,7 +206,8 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
 }
 
 /** The keys of the top `limit` users or nodes by total_tokens over the range, in rank order (as getStatsByUser ranks them). */
-async function topSeries(sql: Sql, range: DateRange, groupBy: OverTimeGroupBy, field: KeyField, limit: number, terms: FilterTerm[]): Promise<(string | null)[]> {
+async function topSeries(sql: Sql, range: DateRange, groupBy: "user" | "node", limit: number, terms: FilterTerm[]): Promise<(string | null)[]> {
+  const field = KEY_FIELD[groupBy];
   const rows = await rankedStats(sql, range, groupBy, field, limit, terms);
   return rows.map((row) => row[field] as string | null);
 }

@@ -1,11 +1,9 @@
-// getStatsByUser / getStatsByNode with a limit (and the series getStatsOverTime
-// keeps): the top N keys by tokens, for users and nodes found from the heads of
-// the rollup's buckets (usage-sources.ts, topKeys) when that proves the answer,
-// else by summing every key, as without a limit. Models are few: always summed.
+// getStatsByUser / getStatsByNode with a limit: the top N keys by tokens found
+// from the heads of the rollup's buckets (usage-sources.ts, topKeys) when that
+// proves the answer, else by summing every key, as without a limit.
 import type { Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
 import { runStatsQuery, toNumber } from "../query/query-sql.js";
-import type { Dimension } from "./range-plan.js";
 import type { FilterTerm } from "./stats-filter.js";
 import { fromUsageParts, summedTotalsColumns, topKeys } from "./usage-sources.js";
 
@@ -14,19 +12,19 @@ const DEPTH_PER_KEY = 4;
 const MIN_DEPTH = 20;
 
 /**
- * The rows of `dimension` grouped as `column` (`model` / `user_id` / `node_name`), by
+ * The rows of `dimension` grouped as `column` (`user_id` / `node_name`), by
  * total_tokens descending, ties by key in byte order (null last), the first
  * `limit` of them when given: exactly a plain aggregation's answer.
  */
 export async function rankedStats(
   sql: Sql,
   range: DateRange,
-  dimension: Dimension,
-  column: "model" | "user_id" | "node_name",
+  dimension: "user" | "node",
+  column: "user_id" | "node_name",
   limit: number | undefined,
   terms: FilterTerm[],
 ): Promise<Row[]> {
-  if (limit !== undefined && terms.length === 0 && dimension !== "model") {
+  if (limit !== undefined && terms.length === 0) {
     const depth = Math.max(MIN_DEPTH, limit * DEPTH_PER_KEY);
     const found = await runStatsQuery(sql, range, (q) => q`${topKeys(q, range, dimension, column, limit, depth)}`);
     const last = found[limit - 1];
