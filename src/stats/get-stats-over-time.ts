@@ -94,25 +94,29 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
         `${unit === "hour" ? 'use bucket "day" or ' : ""}a shorter range`,
     );
   }
+  // A bucket's key as the JSON names it: k_local in epoch seconds, and k_off.
+  const labelOf = new Map<string, string>();
   const listed = new Map<string, Bucket>();
-  for (const [name, at] of parseJsonList<[string, number]>(row?.buckets)) if (!listed.has(name)) listed.set(name, { bucket_start: name, at });
-  const cells = parseJsonList<unknown[]>(row?.cells).map((values) => cellOf(values, field));
-  return fillSeries([...listed.values()], cells, field, onlyKeys);
+  for (const [name, at, kLocal, kOff] of parseJsonList<[string, number, number, number]>(row?.buckets)) {
+    labelOf.set(`${kLocal} ${kOff}`, name);
+    if (!listed.has(name)) listed.set(name, { bucket_start: name, at });
+  }
+  const cells = parseJsonList<Cell>(row?.cells);
+  const seriesKeys = onlyKeys ?? (ranksModelsFirst ? parseJsonList<string>(row?.series_keys) : undefined);
+  return fillSeries([...listed.values()], cells, (cell) => labelOf.get(`${cell[0]} ${cell[1]}`)!, field, seriesKeys);
 }
 
-/** A cell's columns after its bucket's label and its key, in the order the statement lists them. */
+/** A cell as the statement sends it: its bucket's key (k_local in epoch seconds, k_off), its series' key, then CELL_COLUMNS. */
+type Cell = [number, number, string | null, ...unknown[]];
+
+/** A cell's columns after its bucket's key and its series' key, in the order the statement lists them. */
 const CELL_COLUMNS = [
   "series", "total_calls", "successful_calls", "total_prompt_tokens", "total_completion_tokens", "total_tokens",
   "total_cost_usd", "unpriced_calls", "avg_latency_ms", "avg_time_to_first_token_ms",
 ] as const;
 
-/** A cell as the statement sends it ([label, key, ...CELL_COLUMNS]), by column name. */
-function cellOf(values: unknown[], field: KeyField | undefined): Record<string, unknown> {
-  const cell: Record<string, unknown> = { bucket_start: values[0] };
-  if (field) cell[field] = values[1];
-  CELL_COLUMNS.forEach((name, i) => (cell[name] = values[i + 2]));
-  return cell;
-}
+/** Each of CELL_COLUMNS' index in a cell (after the bucket's key and the series' key). */
+const AT = Object.fromEntries(CELL_COLUMNS.map((name, i) => [name, i + 3])) as Record<(typeof CELL_COLUMNS)[number], number>;
 
 /** A json_agg answer (null for no rows), sent as text: one value to read, not one per row and column. */
 function parseJsonList<T>(text: unknown): T[] {
@@ -138,10 +142,11 @@ interface OverTimeQuery {
  * One statement: the bucket list, and the cells only when the list is within
  * the cap (a one-time filter, so a refused range sums nothing) and, with
  * `cutOnlyNearEdges`, the range has no odd hours. Answers one row: the
- * list's count, span and odd hours, every bucket (labelled once) and the
- * non-empty cells with their bucket's label, as JSON. Every cell's bucket is
- * listed; should a zone's odd history hide one from the list, the union still
- * gives its rows a bucket.
+ * list's count, span and odd hours, every bucket (labelled once, with its
+ * key) and the non-empty cells with their bucket's key, as JSON. Every cell's
+ * bucket is listed: without odd hours the list is exact (bucketKeysQuery);
+ * with them, should a zone's odd history hide a bucket from the list, the
+ * union with the cells' keys still gives its rows one.
  */
 function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
@@ -169,12 +174,12 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
   // The top models by tokens over the range, ties by name in byte order (getStatsByModel's order).
   const topModels = ranksModelsFirst
     ? q`top_models AS MATERIALIZED (
-      ${fromUsageParts(q, range, "model", q`model`, q`GROUP BY model HAVING sum(calls) > 0 ORDER BY sum(total_tokens) DESC, model COLLATE "C" ASC LIMIT ${limit!}::int8`, terms)}
+      ${fromUsageParts(q, range, "model", q`model, sum(total_tokens) AS tokens`, q`GROUP BY model HAVING sum(calls) > 0 ORDER BY sum(total_tokens) DESC, model COLLATE "C" ASC LIMIT ${limit!}::int8`, terms)}
     ),`
     : q``;
   // A series is ranked by its key's total over the whole range, as getStatsByUser ranks users; the
-  // series of a limit were ranked before (fillSeries places them by their keys).
-  const ranked = field && !onlyKeys;
+  // series of a limit were ranked before (fillSeries places them by their keys: top_models' are sent in order).
+  const ranked = field && !onlyKeys && !ranksModelsFirst;
   const keyTokens = ranked ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
   const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
   const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
@@ -190,19 +195,25 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
       WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
         ${ranked && limit !== undefined ? q`AND ranked.series <= ${limit}::int8` : q``}
     ),
-    -- Labelled once per bucket, before the join gives a bucket a row per series.
+    -- Labelled once per bucket; a cell names its bucket by key (epoch seconds of k_local, and k_off), not label.
     buckets AS MATERIALIZED (
       SELECT keys.k_local, keys.k_off, label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at
-      FROM (SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells) AS keys
+      FROM (${cutOnlyNearEdges ? q`SELECT k_local, k_off FROM listed` : q`SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells`}) AS keys
       CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
     )
     -- One row: the list's facts, then the buckets and the cells each as one JSON text (postgres.js
     -- would otherwise parse a value per row and column: ~10 ms for a week of hours by 7 models).
     SELECT (SELECT count(*) FROM listed) AS listed_count, (SELECT max(range_seconds) FROM listed) AS range_seconds,
       (SELECT bool_or(odd_hours) FROM listed)::int AS odd_hours,
-      (SELECT json_agg(json_build_array(bucket_start, at))::text FROM buckets) AS buckets,
-      (SELECT json_agg(json_build_array(buckets.bucket_start, ${field ? q`cells.${q(field)}` : q`NULL`}, ${q.unsafe(CELL_COLUMNS.map((name) => `cells.${name}`).join(", "))}))::text
-        FROM cells JOIN buckets ON buckets.k_local = cells.k_local AND buckets.k_off = cells.k_off) AS cells`;
+      (SELECT json_agg(json_build_array(bucket_start, at, ${bucketKey(q)}, k_off))::text FROM buckets) AS buckets,
+      (SELECT json_agg(json_build_array(${bucketKey(q)}, k_off, ${field ? q`${q(field)}` : q`NULL`}, ${q.unsafe(CELL_COLUMNS.join(", "))}))::text
+        FROM cells) AS cells
+      ${ranksModelsFirst ? q`, (SELECT json_agg(model ORDER BY tokens DESC, model COLLATE "C" ASC)::text FROM top_models) AS series_keys` : q``}`;
+}
+
+/** A bucket's k_local as a number (epoch seconds of the wall-clock time read as UTC): with k_off, the bucket's key in the JSON. */
+function bucketKey(q: Sql): Fragment {
+  return q`date_part('epoch', k_local)`;
 }
 
 /** The keys of the top `limit` users or nodes by total_tokens over the range, in rank order (as getStatsByUser ranks them). */
@@ -218,12 +229,13 @@ async function topSeries(sql: Sql, range: DateRange, groupBy: "user" | "node", l
  */
 function fillSeries(
   listed: Bucket[],
-  cells: readonly Record<string, unknown>[],
+  cells: readonly Cell[],
+  labelOf: (cell: Cell) => string,
   field: KeyField | undefined,
-  onlyKeys: readonly (string | null)[] | undefined,
+  seriesKeys: readonly (string | null)[] | undefined,
 ): OverTimeStats[] {
   const ordered = [...listed].sort((a, b) => a.at - b.at);
-  const rankOf = seriesRanks(cells, field, onlyKeys);
+  const rankOf = seriesRanks(cells, field, seriesKeys);
   const keys: unknown[] = [];
   for (const [key, rank] of rankOf) keys[rank - 1] = key;
   const seriesCount = field ? keys.length : 1;
@@ -234,47 +246,51 @@ function fillSeries(
         `${MAX_ENTRIES.toLocaleString("en-US")} entries allowed; pass options.limit (the top N series by total_tokens), larger buckets or a shorter range`,
     );
   }
-  const byCell = new Map<string, Figures>();
-  for (const cell of cells) byCell.set(`${rankOf.get(field ? cell[field] : null)} ${cell.bucket_start as string}`, toFigures(cell));
-  const entries: OverTimeStats[] = [];
-  for (const bucket of ordered) {
-    for (let rank = 1; rank <= seriesCount; rank += 1) {
-      const figures = byCell.get(`${rank} ${bucket.bucket_start}`) ?? ZEROS;
-      entries.push(field ? { bucket_start: bucket.bucket_start, [field]: keys[rank - 1], ...figures } : { bucket_start: bucket.bucket_start, ...figures });
-    }
+  // Each cell in its place on the grid of buckets × series (a bucket's series side by side, in rank order).
+  const indexOf = new Map(ordered.map((bucket, i) => [bucket.bucket_start, i]));
+  const grid: (Cell | undefined)[] = new Array(ordered.length * seriesCount);
+  for (const cell of cells) {
+    const rank = rankOf.get(field ? cell[2] : null);
+    const index = indexOf.get(labelOf(cell));
+    if (rank !== undefined && index !== undefined) grid[index * seriesCount + rank - 1] = cell;
   }
-  return entries;
+  return grid.length === 0 ? [] : Array.from(grid, (cell, i) => {
+    const entry: Record<string, unknown> = { bucket_start: ordered[Math.floor(i / seriesCount)]!.bucket_start };
+    if (field) entry[field] = keys[i % seriesCount];
+    return Object.assign(entry, cell ? toFigures(cell) : ZEROS) as unknown as OverTimeStats;
+  });
 }
 
 /**
- * Each series' key and its rank (from 1): the statement's ranks, or, for the series of a limit,
- * their order among the keys the cells have (one that lost all its calls since it was ranked is left out).
+ * Each series' key and its rank (from 1): the statement's ranks, or, for series ranked first
+ * (`seriesKeys`, in rank order), their order among the keys the cells have (one that lost all
+ * its calls since it was ranked is left out).
  */
-function seriesRanks(cells: readonly Record<string, unknown>[], field: KeyField | undefined, onlyKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
+function seriesRanks(cells: readonly Cell[], field: KeyField | undefined, seriesKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
   const ranks = new Map<unknown, number>();
-  if (!onlyKeys || !field) {
-    for (const cell of cells) ranks.set(field ? cell[field] : null, toNumber(cell.series));
+  if (!seriesKeys || !field) {
+    for (const cell of cells) ranks.set(field ? cell[2] : null, toNumber(cell[AT.series]));
     return ranks;
   }
-  const present = new Set(cells.map((cell) => cell[field]));
-  for (const key of onlyKeys) if (present.has(key)) ranks.set(key, ranks.size + 1);
+  const present = new Set(cells.map((cell) => cell[2]));
+  for (const key of seriesKeys) if (present.has(key)) ranks.set(key, ranks.size + 1);
   return ranks;
 }
 
-function toFigures(cell: Record<string, unknown>): Figures {
-  const calls = toNumber(cell.total_calls);
-  const successful = toNumber(cell.successful_calls);
+function toFigures(cell: Cell): Figures {
+  const calls = toNumber(cell[AT.total_calls]);
+  const successful = toNumber(cell[AT.successful_calls]);
   return {
     total_calls: calls,
     successful_calls: successful,
     failed_calls: calls - successful,
-    total_prompt_tokens: toNumber(cell.total_prompt_tokens),
-    total_completion_tokens: toNumber(cell.total_completion_tokens),
-    total_tokens: toNumber(cell.total_tokens),
-    total_cost_usd: toNumber(cell.total_cost_usd),
-    unpriced_calls: toNumber(cell.unpriced_calls),
-    avg_latency_ms: toNumber(cell.avg_latency_ms),
-    avg_time_to_first_token_ms: toNumber(cell.avg_time_to_first_token_ms),
+    total_prompt_tokens: toNumber(cell[AT.total_prompt_tokens]),
+    total_completion_tokens: toNumber(cell[AT.total_completion_tokens]),
+    total_tokens: toNumber(cell[AT.total_tokens]),
+    total_cost_usd: toNumber(cell[AT.total_cost_usd]),
+    unpriced_calls: toNumber(cell[AT.unpriced_calls]),
+    avg_latency_ms: toNumber(cell[AT.avg_latency_ms]),
+    avg_time_to_first_token_ms: toNumber(cell[AT.avg_time_to_first_token_ms]),
   };
 }
 
