@@ -79,11 +79,11 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   const ranksModelsFirst = ranksFirst && groupBy === "model";
   const onlyKeys = ranksFirst && groupBy !== "model" ? await topSeries(sql, range, groupBy, limit!, terms) : undefined;
   if (onlyKeys?.length === 0) return [];
-  const query = (cutOnlyNearEdges: boolean) =>
-    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }));
+  const query = (noOddHours: boolean) =>
+    runStatsQuery(sql, range, async (q) => await overTimeQuery(q, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, noOddHours }));
   let [row] = await query(true);
   // A range with odd hours (a half-hour zone's DST switch, a historical offset in seconds) may cut
-  // five-minute buckets anywhere: the first statement summed nothing, this one plans for that.
+  // five-minute buckets and hours anywhere: the first statement summed nothing, this one reads them.
   if (toNumber(row?.odd_hours) === 1 && toNumber(row?.listed_count) <= MAX_BUCKETS) [row] = await query(false);
   const listedCount = toNumber(row?.listed_count);
   if (listedCount > MAX_BUCKETS) {
@@ -134,21 +134,21 @@ interface OverTimeQuery {
   onlyKeys: readonly (string | null)[] | undefined;
   /** Rank the models over the range first in the statement (a CTE) and read only the top `limit`'s cells. */
   ranksModelsFirst: boolean;
-  /** Sum the cells only when the range has no odd hours, planning cut five-minute buckets near its ends only. */
-  cutOnlyNearEdges: boolean;
+  /** Sum the cells only when the range has no odd hours, leaving out the branches only odd hours need (fromUsageBuckets' noOddHours). */
+  noOddHours: boolean;
 }
 
 /**
  * One statement: the bucket list, and the cells only when the list is within
  * the cap (a one-time filter, so a refused range sums nothing) and, with
- * `cutOnlyNearEdges`, the range has no odd hours. Answers one row: the
+ * `noOddHours`, the range has no odd hours. Answers one row: the
  * list's count, span and odd hours, every bucket (labelled once, with its
  * key) and the non-empty cells with their bucket's key, as JSON. Every cell's
  * bucket is listed: without odd hours the list is exact (bucketKeysQuery);
  * with them, should a zone's odd history hide a bucket from the list, the
  * union with the cells' keys still gives its rows one.
  */
-function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, cutOnlyNearEdges }: OverTimeQuery): Fragment {
+function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, onlyKeys, ranksModelsFirst, noOddHours }: OverTimeQuery): Fragment {
   const zone = range.timeZone;
   const keyColumn = field ? q`${q(field)},` : q``;
   const cellsQuery = fromUsageBuckets(
@@ -169,7 +169,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
     // Buckets emptied by deletes stay in the rollup with zero calls: such a cell had no rows.
     q`GROUP BY k_local, k_off ${field ? q`, ${q(field)}` : q``} HAVING sum(calls) > 0`,
     terms,
-    { cutOnlyNearEdges, onlyKeys, onlyKeysIn: ranksModelsFirst ? q`SELECT model FROM top_models` : undefined },
+    { noOddHours, onlyKeys, onlyKeysIn: ranksModelsFirst ? q`SELECT model FROM top_models` : undefined },
   );
   // The top models by tokens over the range, ties by name in byte order (getStatsByModel's order).
   const topModels = ranksModelsFirst
@@ -182,7 +182,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
   const ranked = field && !onlyKeys && !ranksModelsFirst;
   const keyTokens = ranked ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
   const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
-  const noOddHours = cutOnlyNearEdges ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
+  const whenNoOddHours = noOddHours ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
   return q`
     WITH ${topModels} listed AS MATERIALIZED (
       ${bucketKeysQuery(q, unit, zone, boundInstant(q, range.from!, zone), boundInstant(q, range.to!, zone), MAX_BUCKETS)}
@@ -192,13 +192,13 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
         SELECT *, ${series} AS series
         FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
       ) AS ranked
-      WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${noOddHours}
+      WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${whenNoOddHours}
         ${ranked && limit !== undefined ? q`AND ranked.series <= ${limit}::int8` : q``}
     ),
     -- Labelled once per bucket; a cell names its bucket by key (epoch seconds of k_local, and k_off), not label.
     buckets AS MATERIALIZED (
       SELECT keys.k_local, keys.k_off, label.bucket_start, extract(epoch FROM label.bucket_at)::float8 AS at
-      FROM (${cutOnlyNearEdges ? q`SELECT k_local, k_off FROM listed` : q`SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells`}) AS keys
+      FROM (${noOddHours ? q`SELECT k_local, k_off FROM listed` : q`SELECT k_local, k_off FROM listed UNION SELECT k_local, k_off FROM cells`}) AS keys
       CROSS JOIN LATERAL (${bucketLabelOf(q, unit, zone)}) AS label
     )
     -- One row: the list's facts, then the buckets and the cells each as one JSON text (postgres.js

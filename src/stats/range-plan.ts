@@ -165,20 +165,6 @@ export function withinRange(sql: Sql, range: DateRange): Fragment {
 }
 
 /**
- * Partition-pruning bounds containing the hour after lo and the hour before hi
- * (the planned edges, and the five-minute buckets between them and the whole
- * hours); the whole range when either end is open.
- */
-export function nearEdges(sql: Sql, range: DateRange): Fragment {
-  const lo = boundWindow(range.from);
-  const hi = boundWindow(range.to);
-  if (!lo || !hi) return withinRange(sql, range);
-  const window = (from: number, to: number) =>
-    sql`(created_at >= ${new Date(from).toISOString()}::timestamptz AND created_at < ${new Date(to).toISOString()}::timestamptz)`;
-  return sql`AND (${window(lo[0], lo[1] + HOUR_MS)} OR ${window(hi[0] - HOUR_MS, hi[1])})`;
-}
-
-/**
  * Raw usage rows in the planned edges [lo, m_lo) and [m_hi, hi), with `columns`
  * selected; `where` (`AND …`) narrows them. Each edge lies within five minutes
  * after lo or before hi (an hour is a safe, wider bound for the partitions it reads).

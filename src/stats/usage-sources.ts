@@ -3,7 +3,7 @@
 // orders them exactly as a plain aggregation over the raw rows would.
 import type { PendingQuery, Row, Sql } from "postgres";
 import type { DateRange } from "../query/date-range.js";
-import { nearEdges, planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type Grain, type RollupDimension } from "./range-plan.js";
+import { planned, rangePlanCte, rawEdges, rawRange, rollupSpans, withinRange, type Dimension, type Grain, type RollupDimension } from "./range-plan.js";
 import { rawRowsIn, rawRowsMatching, rawRowsOfAny, rollupRowsIn, rollupRowsOf, rollupRowsOfAny, type FilterTerm } from "./stats-filter.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeyOf, hourClockOf, type BucketUnit } from "./time-buckets.js";
@@ -90,11 +90,14 @@ export interface BucketSourceOptions {
   /**
    * The caller knows that no hour of the range changes offset inside it or
    * has an offset off whole five minutes (bucketKeysQuery's odd_hours is
-   * false), so a cut five-minute bucket can only lie near the range's ends:
-   * its raw rows are then planned against the partitions there, not the whole
-   * range's (~2 ms of planning over a month of daily partitions). Default false.
+   * false). Every bucket boundary then falls on a five-minute mark, so no
+   * five-minute bucket is cut and no hour needs its five minutes listed: the
+   * branches that read those (raw rows of a cut five minutes, planned against
+   * every partition of the range; the five minutes of an hour a switch falls
+   * in or of an offset in seconds) are left out of the statement, which then
+   * plans ~0.5 ms faster. Default false.
    */
-  cutOnlyNearEdges?: boolean;
+  noOddHours?: boolean;
   /**
    * Only the rows of these keys of the grouping (a non-empty list; null = the
    * calls without a user / node): the series a caller ranked first, so the
@@ -136,7 +139,7 @@ export function fromUsageBuckets(
   select: Fragment,
   rest: Fragment,
   terms: FilterTerm[] = [],
-  { cutOnlyNearEdges = false, onlyKeys, onlyKeysIn }: BucketSourceOptions = {},
+  { noOddHours = false, onlyKeys, onlyKeysIn }: BucketSourceOptions = {},
 ): Fragment {
   const zone = range.timeZone;
   const utcDays = unit === "day" && zone === "UTC";
@@ -220,12 +223,12 @@ export function fromUsageBuckets(
         SELECT generate_series(m_lo, h_lo - interval '5 minutes', interval '5 minutes') AS f FROM plan
         UNION ALL
         SELECT generate_series(h_hi, m_hi - interval '5 minutes', interval '5 minutes') FROM plan
-        UNION ALL
-        SELECT generate_series(b, b + interval '55 minutes', interval '5 minutes') FROM hours WHERE NOT whole AND offset_through IS NULL
+        ${noOddHours ? sql`` : sql`UNION ALL
+        SELECT generate_series(b, b + interval '55 minutes', interval '5 minutes') FROM hours WHERE NOT whole AND offset_through IS NULL`}
       ) AS planned_fives
       CROSS JOIN LATERAL (${key(sql`f`)}) AS first_key
       CROSS JOIN LATERAL (${key(sql`f + interval '4:59.999999'`)}) AS last_key
-      UNION ALL
+      ${noOddHours ? sql`` : sql`      UNION ALL
       -- A cut hour whose offset holds throughout but is off whole five minutes (historical offsets in
       -- seconds): local time is UTC plus that offset, the same keys as bucketKeyOf gives, without a
       -- time zone lookup per five minutes.
@@ -234,7 +237,7 @@ export function fromUsageBuckets(
       FROM hours
       CROSS JOIN LATERAL generate_series(b, b + interval '55 minutes', interval '5 minutes') AS f
       CROSS JOIN LATERAL (SELECT (f AT TIME ZONE 'UTC') + offset_through AS first_local) AS local_clock
-      WHERE NOT whole AND offset_through IS NOT NULL AND NOT from_half_hours AND NOT from_five_minutes
+      WHERE NOT whole AND offset_through IS NOT NULL AND NOT from_half_hours AND NOT from_five_minutes`}
     )
     SELECT ${select}
     FROM (
@@ -255,17 +258,17 @@ export function fromUsageBuckets(
       UNION ALL
       ${halfHours ? sql`${cutHourRows("half_hour")} UNION ALL` : sql``}
       ${cutHourRows("five_minutes")}
-      UNION ALL
+      ${noOddHours ? sql`` : sql`      UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM fives CROSS JOIN LATERAL (
         -- OFFSET 0 keeps this a per-bucket index range scan; as a plain join the
         -- planner, blind to how few buckets are cut, may scan the whole table.
         SELECT * FROM llm_tracker_usage
         WHERE created_at >= fives.f AND created_at < fives.f + interval '5 minutes' ${matching}
-          ${cutOnlyNearEdges ? nearEdges(sql, range) : withinRange(sql, range)} OFFSET 0
+          ${withinRange(sql, range)} OFFSET 0
       ) AS u
       CROSS JOIN LATERAL (${key(sql`u.created_at`)}) AS k
-      WHERE NOT fives.whole
+      WHERE NOT fives.whole`}
       UNION ALL
       SELECT k.k_local, k.k_off, ${rawGroup} ${rawSummed(sql)}
       FROM (${rawEdges(sql, range, sql`*`, matching)}) AS u
