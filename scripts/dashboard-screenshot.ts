@@ -38,7 +38,7 @@ try {
   console.log(`page showed its data ${Math.round(performance.now() - started)} ms after navigation`);
   const range = await page.$eval("#range-label", (label) => [label.getAttribute("data-from"), label.getAttribute("data-to"), label.getAttribute("data-tz")]);
   const query = `from=${range[0]}&to=${range[1]}&tz=${encodeURIComponent(range[2]!)}`;
-  const pageRoutes = ["summary", "over-time?bucket=hour&group_by=model&limit=7", "over-time?bucket=hour", "by-model?limit=50", "by-user?limit=50", "by-node?limit=50", "failures?limit=50"];
+  const pageRoutes = ["summary", "over-time?bucket=hour&group_by=model&limit=7&format=columns", "over-time?bucket=hour&format=columns", "by-model?limit=50", "by-user?limit=50", "by-node?limit=50", "failures?limit=50"];
   for (const route of [...pageRoutes, "by-model?user=alice%40acme.io"]) {
     const url = `${server.url}api/${route}${route.includes("?") ? "&" : "?"}${query}`;
     const times: number[] = [];

@@ -12,9 +12,11 @@ export interface ApiQuery {
   bucket?: "hour" | "day";
   groupBy?: "model" | "user" | "node";
   limit?: number;
+  /** How /api/over-time lays out its answer: getStatsOverTime's entries (the default) or columns (over-time-columns.ts). */
+  format?: "entries" | "columns";
 }
 
-export type ParameterName = "from" | "to" | "tz" | "user" | "user_null" | "node" | "node_null" | "model" | "bucket" | "group_by" | "limit";
+export type ParameterName = "from" | "to" | "tz" | "user" | "user_null" | "node" | "node_null" | "model" | "bucket" | "group_by" | "limit" | "format";
 
 /** The range and filter parameters every route takes. */
 export const COMMON_PARAMETERS: readonly ParameterName[] = ["from", "to", "tz", "user", "user_null", "node", "node_null", "model"];
@@ -60,6 +62,11 @@ export function parseApiQuery(params: URLSearchParams, accepted: readonly Parame
     const value = /^\d{1,7}$/.test(limit) ? Number(limit) : NaN;
     if (!(value >= 1 && value <= maxLimit)) throw new ApiParameterError("limit", `expected an integer from 1 to ${maxLimit}, got ${quote(limit)}`);
     query.limit = value;
+  }
+  const format = get("format");
+  if (format !== undefined) {
+    if (format !== "entries" && format !== "columns") throw new ApiParameterError("format", `expected entries or columns, got ${quote(format)}`);
+    query.format = format;
   }
   return query;
 }

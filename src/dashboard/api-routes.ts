@@ -1,5 +1,6 @@
 // The dashboard's JSON API: one route per stats function, each answering
-// exactly what that function returns for the query's range, zone and filter.
+// exactly what that function returns for the query's range, zone and filter
+// (over-time, with `format=columns`, the same entries reshaped as columns).
 import {
   getRecentFailures,
   getStatsByModel,
@@ -15,6 +16,7 @@ import {
 import { getBudgetStatus } from "../budgets/default-guard.js";
 import { ApiParameterError } from "./api-parameter-error.js";
 import { COMMON_PARAMETERS, parseApiQuery, type ApiQuery, type ParameterName } from "./api-query.js";
+import { KEY_FIELD, overTimeColumns } from "./over-time-columns.js";
 
 /** The most rows a table route returns (`limit`, default this). */
 export const MAX_TABLE_ROWS = 1_000;
@@ -48,11 +50,13 @@ const ROUTES: Record<string, Route> = {
     run: (q, options) => getStatsByNode(q.from, q.to, { ...options, limit: q.limit ?? MAX_TABLE_ROWS }),
   },
   "/api/over-time": {
-    parameters: [...COMMON_PARAMETERS, "bucket", "group_by", "limit"],
+    parameters: [...COMMON_PARAMETERS, "bucket", "group_by", "limit", "format"],
     maxLimit: MAX_TABLE_ROWS,
     // `bucket` is required: the stats name it when it is missing.
-    run: (q, options) =>
-      getStatsOverTime(q.from as string, q.to as string, { ...options, bucket: q.bucket as "hour" | "day", groupBy: q.groupBy, limit: q.limit }),
+    run: async (q, options) => {
+      const entries = await getStatsOverTime(q.from as string, q.to as string, { ...options, bucket: q.bucket as "hour" | "day", groupBy: q.groupBy, limit: q.limit });
+      return q.format === "columns" ? overTimeColumns(entries, q.groupBy && KEY_FIELD[q.groupBy]) : entries;
+    },
   },
   // Each budget's spend in its current period (Redis, not the range): [] without LLM_TRACKER_BUDGETS.
   "/api/budgets": {

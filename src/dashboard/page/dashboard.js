@@ -3,6 +3,7 @@
 // Everything from the API is set as text (textContent, title, data-*), never as HTML.
 import { ApiError, getJson } from "./api-client.js";
 import { OverTimeCharts } from "./charts.js";
+import { entriesFromColumns } from "./over-time-columns.js";
 import { OTHER, OTHER_LABEL, TOP_MODELS, withOtherModels } from "./over-time-series.js";
 import { downloadCsv, toCsv } from "./csv.js";
 import { DataTable } from "./data-table.js";
@@ -228,8 +229,9 @@ async function load() {
   const requests = {
     summary: getJson("/api/summary", common, controller.signal),
     // The top models' series and the totals per bucket: the rest of the models is their difference.
-    overTime: getJson("/api/over-time", { ...common, bucket, group_by: "model", limit: TOP_MODELS }, controller.signal),
-    overTimeTotals: getJson("/api/over-time", { ...common, bucket }, controller.signal),
+    // As columns (a third of the JSON, each field named once per series), turned back into entries here.
+    overTime: getJson("/api/over-time", { ...common, bucket, group_by: "model", limit: TOP_MODELS, format: "columns" }, controller.signal).then(entriesFromColumns),
+    overTimeTotals: getJson("/api/over-time", { ...common, bucket, format: "columns" }, controller.signal).then(entriesFromColumns),
     model: getJson("/api/by-model", { ...common, limit: TABLE_ROWS }, controller.signal),
     user: getJson("/api/by-user", { ...common, limit: TABLE_ROWS }, controller.signal),
     node: getJson("/api/by-node", { ...common, limit: TABLE_ROWS }, controller.signal),
