@@ -116,7 +116,7 @@ const CELL_COLUMNS = [
 ] as const;
 
 /** Each of CELL_COLUMNS' index in a cell (after the bucket's key and the series' key). */
-const AT = Object.fromEntries(CELL_COLUMNS.map((name, i) => [name, i + 3])) as Record<(typeof CELL_COLUMNS)[number], number>;
+const COLUMN_INDEX = Object.fromEntries(CELL_COLUMNS.map((name, i) => [name, i + 3])) as Record<(typeof CELL_COLUMNS)[number], number>;
 
 /** A json_agg answer (null for no rows), sent as text: one value to read, not one per row and column. */
 function parseJsonList<T>(text: unknown): T[] {
@@ -182,7 +182,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
   const ranked = field && !onlyKeys && !ranksModelsFirst;
   const keyTokens = ranked ? q`sum(total_tokens) OVER (PARTITION BY ${q(field)})` : q`0`;
   const series = ranked ? q`dense_rank() OVER (ORDER BY key_tokens DESC, ${q(field)} COLLATE "C" ASC NULLS LAST)` : q`1`;
-  const whenNoOddHours = noOddHours ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
+  const sumsOnlyWithoutOddHours = noOddHours ? q`AND NOT (SELECT bool_or(odd_hours) FROM listed)` : q``;
   return q`
     WITH ${topModels} listed AS MATERIALIZED (
       ${bucketKeysQuery(q, unit, zone, boundInstant(q, range.from!, zone), boundInstant(q, range.to!, zone), MAX_BUCKETS)}
@@ -192,7 +192,7 @@ function overTimeQuery(q: Sql, { range, unit, groupBy, field, terms, limit, only
         SELECT *, ${series} AS series
         FROM (SELECT *, ${keyTokens} AS key_tokens FROM (${cellsQuery}) AS cells) AS with_totals
       ) AS ranked
-      WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${whenNoOddHours}
+      WHERE (SELECT count(*) FROM listed) <= ${MAX_BUCKETS}::int8 ${sumsOnlyWithoutOddHours}
         ${ranked && limit !== undefined ? q`AND ranked.series <= ${limit}::int8` : q``}
     ),
     -- Labelled once per bucket; a cell names its bucket by key (epoch seconds of k_local, and k_off), not label.
@@ -269,7 +269,7 @@ function fillSeries(
 function seriesRanks(cells: readonly Cell[], field: KeyField | undefined, seriesKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
   const ranks = new Map<unknown, number>();
   if (!seriesKeys || !field) {
-    for (const cell of cells) ranks.set(field ? cell[2] : null, toNumber(cell[AT.series]));
+    for (const cell of cells) ranks.set(field ? cell[2] : null, toNumber(cell[COLUMN_INDEX.series]));
     return ranks;
   }
   const present = new Set(cells.map((cell) => cell[2]));
@@ -278,19 +278,19 @@ function seriesRanks(cells: readonly Cell[], field: KeyField | undefined, series
 }
 
 function toFigures(cell: Cell): Figures {
-  const calls = toNumber(cell[AT.total_calls]);
-  const successful = toNumber(cell[AT.successful_calls]);
+  const calls = toNumber(cell[COLUMN_INDEX.total_calls]);
+  const successful = toNumber(cell[COLUMN_INDEX.successful_calls]);
   return {
     total_calls: calls,
     successful_calls: successful,
     failed_calls: calls - successful,
-    total_prompt_tokens: toNumber(cell[AT.total_prompt_tokens]),
-    total_completion_tokens: toNumber(cell[AT.total_completion_tokens]),
-    total_tokens: toNumber(cell[AT.total_tokens]),
-    total_cost_usd: toNumber(cell[AT.total_cost_usd]),
-    unpriced_calls: toNumber(cell[AT.unpriced_calls]),
-    avg_latency_ms: toNumber(cell[AT.avg_latency_ms]),
-    avg_time_to_first_token_ms: toNumber(cell[AT.avg_time_to_first_token_ms]),
+    total_prompt_tokens: toNumber(cell[COLUMN_INDEX.total_prompt_tokens]),
+    total_completion_tokens: toNumber(cell[COLUMN_INDEX.total_completion_tokens]),
+    total_tokens: toNumber(cell[COLUMN_INDEX.total_tokens]),
+    total_cost_usd: toNumber(cell[COLUMN_INDEX.total_cost_usd]),
+    unpriced_calls: toNumber(cell[COLUMN_INDEX.unpriced_calls]),
+    avg_latency_ms: toNumber(cell[COLUMN_INDEX.avg_latency_ms]),
+    avg_time_to_first_token_ms: toNumber(cell[COLUMN_INDEX.avg_time_to_first_token_ms]),
   };
 }
 
