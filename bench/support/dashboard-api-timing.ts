@@ -7,7 +7,7 @@
 // turned back into entries by the page's own module (timed with the request: the page pays it too).
 import { isDeepStrictEqual } from "node:util";
 import { startDashboardServer } from "../../src/dashboard/dashboard-server.js";
-import { createConnection } from "../../src/db/connection.js";
+import { createDashboardConnection } from "../../src/dashboard/dashboard-pool.js";
 import { getRecentFailures, getStatsByModel, getStatsByNode, getStatsByUser, getStatsOverTime, getSummaryStats, type StatsDatabase } from "../../src/stats/index.js";
 // @ts-expect-error: a plain ES module of the page, without type declarations.
 import { entriesFromColumns as untypedEntriesFromColumns } from "../../src/dashboard/page/over-time-columns.js";
@@ -73,8 +73,8 @@ function hourlyChartCalls(): PageCall[] {
 }
 
 export async function timeDashboardApi(databaseUrl: string, ranges: readonly StatsRange[], label: string, runs: number, targetMs: number | null): Promise<Row[]> {
-  // The pool the CLI's dashboard uses (createConnection's defaults: up to 10 connections).
-  const connection = createConnection(databaseUrl, { applicationName: "llm-tracker-bench-dashboard" });
+  // The pool the CLI's dashboard uses (up to 10 connections, kept 5 minutes idle).
+  const connection = createDashboardConnection(databaseUrl);
   const server = await startDashboardServer({ port: 0, db: connection });
   const rows: Row[] = [];
   const row = (figure: string, ms: number, baseline: string): Row => ({

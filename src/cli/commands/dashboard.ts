@@ -41,6 +41,7 @@ const dashboardCommand: CliCommand = {
     const token = process.env[TOKEN_VARIABLE] || undefined;
     // Loaded here so `llm-tracker --help` does not load the server and the stats.
     const { startDashboardServer, UnprotectedDashboardError } = await import("../../dashboard/dashboard-server.js");
+    const { createDashboardConnection } = await import("../../dashboard/dashboard-pool.js");
     const { close } = await import("../../stats/index.js");
     const { createLogger } = await import("../../logger.js");
     const { getTrackerSettings } = await import("../../config/settings.js");
@@ -50,10 +51,13 @@ const dashboardCommand: CliCommand = {
       console.error(`llm-tracker dashboard: warning: ${TOKEN_VARIABLE} is shorter than 16 characters; use a long random one (openssl rand -hex 32)`);
     }
 
+    // A pool of its own, whose connections outlive the page's auto-refresh (dashboard-pool.ts).
+    const db = createDashboardConnection(getTrackerSettings().statsDatabaseUrl);
     let server;
     try {
-      server = await startDashboardServer({ host: values.host, port, token, logger });
+      server = await startDashboardServer({ host: values.host, port, token, logger, db });
     } catch (error) {
+      await db.close();
       await close();
       if (error instanceof UnprotectedDashboardError) {
         console.error(`llm-tracker dashboard: ${error.message}`);
@@ -75,6 +79,7 @@ const dashboardCommand: CliCommand = {
     });
     await stopped;
     await server.close();
+    await db.close();
     await close();
     return EXIT.ok;
   },

@@ -8,7 +8,7 @@ import { OTHER, OTHER_LABEL, TOP_MODELS, withOtherModels } from "./over-time-ser
 import { downloadCsv, toCsv } from "./csv.js";
 import { DataTable } from "./data-table.js";
 import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from "./format.js";
-import { bucketFor, describeRange, localToday, addDays, MAX_HOURLY_DAYS, rangeFor } from "./time-range.js";
+import { bucketFor, describeRange, localToday, addDays, MAX_HOURLY_DAYS, rangeFor, REFRESH_MS } from "./time-range.js";
 import { browserZone, filterParams, readViewState, writeViewState } from "./view-state.js";
 
 // The top 50 of each table: the top-N search for users reads 4 × N keys per
@@ -16,7 +16,6 @@ import { browserZone, filterParams, readViewState, writeViewState } from "./view
 // 42–76 ms a call, 50 rows 17–38 ms.
 const TABLE_ROWS = 50;
 const FAILURE_ROWS = 50;
-const REFRESH_MS = 60_000;
 const NULL_LABEL = { user: "(no user)", node: "(no node)", model: "(none)" };
 
 const $ = (selector) => document.querySelector(selector);

@@ -13,6 +13,13 @@ const HOUR_MS = 3_600_000;
  */
 export const MAX_HOURLY_DAYS = 7;
 
+/**
+ * How often an open page reloads its figures (when "auto-refresh" is on and the
+ * page is visible). The server keeps its connections longer than this
+ * (src/dashboard/dashboard-pool.ts), so a refresh finds them warm.
+ */
+export const REFRESH_MS = 60_000;
+
 /** The wall clock of `instant` in `zone`. */
 export function localParts(instant, zone) {
   const parts = new Intl.DateTimeFormat("en-US", {

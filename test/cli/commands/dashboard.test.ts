@@ -3,7 +3,11 @@
 // guarded by the token with one, bad flags refused, SIGTERM a clean exit.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DASHBOARD_POOL } from "../../../src/dashboard/dashboard-pool.js";
+// @ts-expect-error: a plain ES module of the page, without type declarations.
+import { REFRESH_MS } from "../../../src/dashboard/page/time-range.js";
 import { runMigrations } from "../../../src/db/migrate.js";
 import { startDashboardProcess } from "../../dashboard/support/dashboard-process.js";
 import { freePort } from "../../support/free-port.js";
@@ -54,6 +58,22 @@ describe("llm-tracker dashboard", () => {
       expect(page.status).toBe(200);
       expect(await (await fetch(`${dashboard.url}api/summary`)).json()).toMatchObject({ total_calls: 0 });
     } finally {
+      expect(await dashboard.stop()).toBe(0);
+    }
+  });
+
+  it("reads through a pool of its own whose idle connections outlive the page's auto-refresh", async () => {
+    // Kept idle longer than an open page waits between refreshes, so a refresh finds its connections warm.
+    expect(DASHBOARD_POOL.idleTimeoutSeconds! * 1000).toBeGreaterThan(2 * REFRESH_MS);
+    const port = await freePort();
+    const dashboard = await startDashboardProcess(["--port", String(port)], { DATABASE_URL: database.url });
+    const admin = postgres(database.url, { max: 1, fetch_types: false, onnotice: () => {} });
+    try {
+      expect((await fetch(`${dashboard.url}api/summary`)).status).toBe(200);
+      const [row] = await admin`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${database.name} AND application_name = ${DASHBOARD_POOL.applicationName!}`;
+      expect(row!.n).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
       expect(await dashboard.stop()).toBe(0);
     }
   });
