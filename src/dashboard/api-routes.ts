@@ -16,7 +16,8 @@ import {
 import { getBudgetStatus } from "../budgets/default-guard.js";
 import { ApiParameterError } from "./api-parameter-error.js";
 import { COMMON_PARAMETERS, parseApiQuery, type ApiQuery, type ParameterName } from "./api-query.js";
-import { KEY_FIELD, overTimeColumns } from "./over-time-columns.js";
+import { OVER_TIME_KEY_FIELD } from "../stats/stats-options.js";
+import { overTimeColumns } from "./over-time-columns.js";
 
 /** The most rows a table route returns (`limit`, default this). */
 export const MAX_TABLE_ROWS = 1_000;
@@ -55,7 +56,7 @@ const ROUTES: Record<string, Route> = {
     // `bucket` is required: the stats name it when it is missing.
     run: async (q, options) => {
       const entries = await getStatsOverTime(q.from as string, q.to as string, { ...options, bucket: q.bucket as "hour" | "day", groupBy: q.groupBy, limit: q.limit });
-      return q.format === "columns" ? overTimeColumns(entries, q.groupBy && KEY_FIELD[q.groupBy]) : entries;
+      return q.format === "columns" ? overTimeColumns(entries, q.groupBy && OVER_TIME_KEY_FIELD[q.groupBy]) : entries;
     },
   },
   // Each budget's spend in its current period (Redis, not the range): [] without LLM_TRACKER_BUDGETS.

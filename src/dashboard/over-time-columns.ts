@@ -2,11 +2,7 @@
 // array per figure and series, so a field name travels once per series, not once
 // per entry (the page's hourly week by model: 1,183 entries of 12 fields).
 import type { OverTimeStats } from "../stats/index.js";
-
-/** The entry field each `group_by` adds (as getStatsOverTime names it). */
-export const KEY_FIELD = { model: "model", user: "user_id", node: "node_name" } as const;
-
-export type OverTimeKeyField = (typeof KEY_FIELD)[keyof typeof KEY_FIELD];
+import type { OverTimeKeyField } from "../stats/stats-options.js";
 
 /** One series: its key (under the key field, when grouped), then each figure as one value per bucket. */
 export type OverTimeSeriesColumns = Record<string, string | null | number[]>;

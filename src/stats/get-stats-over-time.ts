@@ -10,7 +10,7 @@ import { boundInstant, runStatsQuery, toNumber } from "../query/query-sql.js";
 import { parseStatsFilter, type FilterTerm } from "./stats-filter.js";
 import { parseLimit } from "./stats-limit.js";
 import { rankedStats } from "./ranked-stats.js";
-import type { OverTimeGroupBy, OverTimeOptions, OverTimeStats } from "./stats-options.js";
+import { OVER_TIME_KEY_FIELD, type OverTimeGroupBy, type OverTimeKeyField, type OverTimeOptions, type OverTimeStats } from "./stats-options.js";
 import { averageColumn, costColumn } from "./stats-sql.js";
 import { bucketKeysQuery, bucketLabelOf, type BucketUnit } from "./time-buckets.js";
 import { fromUsageBuckets, fromUsageParts } from "./usage-sources.js";
@@ -24,8 +24,6 @@ const MAX_LISTED_SERIES = 1_000;
 
 const UNITS: readonly BucketUnit[] = ["hour", "day"];
 const GROUPS: readonly OverTimeGroupBy[] = ["model", "user", "node"];
-/** The entry field each groupBy adds. */
-const KEY_FIELD = { model: "model", user: "user_id", node: "node_name" } as const;
 
 type Fragment = PendingQuery<Row[]>;
 
@@ -34,7 +32,6 @@ interface Bucket {
   at: number;
 }
 
-type KeyField = (typeof KEY_FIELD)[OverTimeGroupBy];
 type Figures = Omit<OverTimeStats, "bucket_start" | "model" | "user_id" | "node_name">;
 
 const ZEROS: Figures = {
@@ -70,7 +67,7 @@ export async function getStatsOverTime(startDate: DateInput, endDate: DateInput,
   if (limit !== undefined && groupBy === undefined) throw new InvalidInputError("options.limit", "applies to the series of options.groupBy, which is not set");
 
   const terms = parseStatsFilter(options.filter);
-  const field = groupBy ? KEY_FIELD[groupBy] : undefined;
+  const field = groupBy ? OVER_TIME_KEY_FIELD[groupBy] : undefined;
   const sql = statsSql(options.db);
   // With a limit, the series are ranked first (as getStatsBy* rank their rows), so only their cells are read:
   // models in the statement itself (a CTE: they are few), users and nodes by the top-N search before it;
@@ -127,7 +124,7 @@ interface OverTimeQuery {
   range: DateRange;
   unit: BucketUnit;
   groupBy: OverTimeGroupBy | undefined;
-  field: KeyField | undefined;
+  field: OverTimeKeyField | undefined;
   terms: FilterTerm[];
   limit: number | undefined;
   /** The series to read (the top N keys, ranked before), when a limit keeps only some. */
@@ -218,7 +215,7 @@ function bucketKey(q: Sql): Fragment {
 
 /** The keys of the top `limit` users or nodes by total_tokens over the range, in rank order (as getStatsByUser ranks them). */
 async function topSeries(sql: Sql, range: DateRange, groupBy: "user" | "node", limit: number, terms: FilterTerm[]): Promise<(string | null)[]> {
-  const field = KEY_FIELD[groupBy];
+  const field = OVER_TIME_KEY_FIELD[groupBy];
   const rows = await rankedStats(sql, range, groupBy, field, limit, terms);
   return rows.map((row) => row[field] as string | null);
 }
@@ -231,7 +228,7 @@ function fillSeries(
   listed: Bucket[],
   cells: readonly Cell[],
   labelOf: (cell: Cell) => string,
-  field: KeyField | undefined,
+  field: OverTimeKeyField | undefined,
   seriesKeys: readonly (string | null)[] | undefined,
 ): OverTimeStats[] {
   const ordered = [...listed].sort((a, b) => a.at - b.at);
@@ -266,7 +263,7 @@ function fillSeries(
  * (`seriesKeys`, in rank order), their order among the keys the cells have (one that lost all
  * its calls since it was ranked is left out).
  */
-function seriesRanks(cells: readonly Cell[], field: KeyField | undefined, seriesKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
+function seriesRanks(cells: readonly Cell[], field: OverTimeKeyField | undefined, seriesKeys: readonly (string | null)[] | undefined): Map<unknown, number> {
   const ranks = new Map<unknown, number>();
   if (!seriesKeys || !field) {
     for (const cell of cells) ranks.set(field ? cell[2] : null, toNumber(cell[COLUMN_INDEX.series]));

@@ -75,6 +75,11 @@ export interface RankedStatsOptions extends StatsOptions {
 /** What getStatsOverTime groups a series by; each adds its column to the entries. */
 export type OverTimeGroupBy = "model" | "user" | "node";
 
+/** The entry field each `groupBy` adds to getStatsOverTime's entries. */
+export const OVER_TIME_KEY_FIELD = { model: "model", user: "user_id", node: "node_name" } as const satisfies Record<OverTimeGroupBy, string>;
+
+export type OverTimeKeyField = (typeof OVER_TIME_KEY_FIELD)[OverTimeGroupBy];
+
 export interface OverTimeOptions extends StatsOptions {
   /**
    * `hour`: a local clock hour at one UTC offset (on a fall-back night the
